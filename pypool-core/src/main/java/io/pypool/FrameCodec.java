@@ -1,0 +1,137 @@
+package io.pypool;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The wire format, shared with {@code python/pypool/protocol.py}: a u32 length, then kind (u8),
+ * flags (u8), reserved (u16) and request id (u64), then a UTF-8 JSON body. The length counts
+ * everything after itself. Unknown kinds and non-zero flags are protocol errors today; they are
+ * where stream chunks, cancellation and binary attachments will go.
+ */
+final class FrameCodec {
+    static final int HEADER_BYTES = 16;
+    static final int HEADER_REST = 12;
+
+    static final byte HELLO = 1;
+    static final byte REQUEST = 2;
+    static final byte REPLY_OK = 3;
+    static final byte REPLY_ERROR = 4;
+    static final byte STARTUP_FAILED = 5;
+    static final byte CANCEL = 6;
+
+    private FrameCodec() {}
+
+    record Frame(byte kind, long requestId, byte[] body) {}
+
+    /** A frame that cannot be read; the worker that sent it is not to be trusted any more. */
+    static final class MalformedFrameException extends IOException {
+        MalformedFrameException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Encodes a request body behind 16 bytes of headroom, so that the header can be stamped in
+     * place once a worker and request id are chosen, and the whole frame goes out in one write.
+     */
+    static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId)
+            throws IOException {
+        Headroom out = new Headroom(HEADER_BYTES + 64);
+        try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
+            gen.writeStartObject();
+            gen.writeStringField("cmd", command);
+            if (sessionId != null) {
+                gen.writeStringField("session", sessionId);
+            }
+            gen.writeFieldName("args");
+            mapper.writeValue(gen, args);
+            gen.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    static void stampHeader(byte[] frame, byte kind, long requestId) {
+        int length = frame.length - 4;
+        frame[0] = (byte) (length >>> 24);
+        frame[1] = (byte) (length >>> 16);
+        frame[2] = (byte) (length >>> 8);
+        frame[3] = (byte) length;
+        frame[4] = kind;
+        frame[5] = 0;
+        frame[6] = 0;
+        frame[7] = 0;
+        for (int i = 0; i < 8; i++) {
+            frame[8 + i] = (byte) (requestId >>> (56 - 8 * i));
+        }
+    }
+
+    static int bodyLength(byte[] frame) {
+        return frame.length - HEADER_BYTES;
+    }
+
+    /** Reads one frame; null at a clean end of input (between frames). */
+    static Frame read(DataInputStream in, int maxBodyBytes) throws IOException {
+        byte[] header = new byte[HEADER_BYTES];
+        int first = in.read(header, 0, HEADER_BYTES);
+        if (first < 0) {
+            return null;
+        }
+        try {
+            in.readFully(header, first, HEADER_BYTES - first);
+        } catch (EOFException e) {
+            throw new MalformedFrameException("input ended inside a frame header after " + first
+                    + " bytes: " + describe(header, first));
+        }
+        long length = ((header[0] & 0xFFL) << 24) | ((header[1] & 0xFF) << 16) | ((header[2] & 0xFF) << 8) | (header[3] & 0xFF);
+        byte kind = header[4];
+        if (length < HEADER_REST || length - HEADER_REST > maxBodyBytes) {
+            throw new MalformedFrameException("frame length " + length + " is outside " + HEADER_REST + ".."
+                    + ((long) maxBodyBytes + HEADER_REST) + "; the channel starts with " + describe(header, HEADER_BYTES));
+        }
+        if (kind < HELLO || kind > STARTUP_FAILED || kind == REQUEST || header[5] != 0 || header[6] != 0 || header[7] != 0) {
+            throw new MalformedFrameException("unexpected frame header (kind " + kind + ", flags " + header[5]
+                    + "): " + describe(header, HEADER_BYTES));
+        }
+        long requestId = 0;
+        for (int i = 0; i < 8; i++) {
+            requestId = (requestId << 8) | (header[8 + i] & 0xFF);
+        }
+        byte[] body = new byte[(int) (length - HEADER_REST)];
+        try {
+            in.readFully(body);
+        } catch (EOFException e) {
+            throw new MalformedFrameException("input ended inside a frame body of " + body.length + " bytes");
+        }
+        return new Frame(kind, requestId, body);
+    }
+
+    /** Shows raw bytes both as text and hex, since the usual culprit is stray text on the channel. */
+    static String describe(byte[] bytes, int count) {
+        StringBuilder text = new StringBuilder("'");
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            int b = bytes[i] & 0xFF;
+            text.append(b >= 0x20 && b < 0x7F ? (char) b : '.');
+            hex.append(String.format("%02x", b));
+        }
+        return text.append("' (hex ").append(hex).append(')').toString();
+    }
+
+    static String utf8(byte[] body) {
+        return new String(body, StandardCharsets.UTF_8);
+    }
+
+    /** A ByteArrayOutputStream that starts with the header's bytes reserved. */
+    private static final class Headroom extends ByteArrayOutputStream {
+        Headroom(int size) {
+            super(size);
+            count = HEADER_BYTES;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.pypool;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+
+/** A pool's configuration, fixed at build time. */
+record PoolSettings(
+        String name,
+        String runId,
+        int workers,
+        int minReadyWorkers,
+        String pythonExecutable,
+        List<String> handlerModules,
+        List<Path> pythonPath,
+        Map<String, String> environment,
+        Duration startupTimeout,
+        Duration callTimeout,
+        Duration closeGracePeriod,
+        int maxQueuedCalls,
+        int maxInFlightPerWorker,
+        Duration sessionIdleTtl,
+        int maxSessions,
+        int maxFrameBytes,
+        Executor callbackExecutor,
+        ObjectMapper objectMapper) {}

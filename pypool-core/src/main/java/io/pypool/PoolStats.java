@@ -1,0 +1,29 @@
+package io.pypool;
+
+import java.util.List;
+
+/**
+ * A point-in-time view of a pool, for dashboards, logs and the demo.
+ *
+ * @param name         the pool's name
+ * @param workers      one entry per live worker process, starting or serving
+ * @param queuedCalls  calls waiting for a worker
+ * @param sessions     sessions the pool knows of
+ * @param restarts     worker processes started to replace lost or recycled ones
+ */
+public record PoolStats(String name, List<Worker> workers, int queuedCalls, int sessions, long restarts) {
+
+    /**
+     * @param id          the worker's id, unique within the pool (replacements get new ids)
+     * @param pid         the Python process id, or -1 before it started
+     * @param state       STARTING, READY, DRAINING, STOPPED or FAILED
+     * @param inFlight    calls sent to it and not yet answered
+     * @param sessions    sessions pinned to it
+     * @param callsServed calls it answered
+     */
+    public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed) {}
+
+    public int busyWorkers() {
+        return (int) workers.stream().filter(w -> w.inFlight() > 0).count();
+    }
+}

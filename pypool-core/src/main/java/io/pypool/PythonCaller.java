@@ -1,0 +1,47 @@
+package io.pypool;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a pool and a session have in common: calling a Python command. Arguments are anything
+ * Jackson can write as a JSON object (a {@code Map}, a record, a POJO) or array (positional
+ * arguments), or {@code null} for none. Results are read from JSON into the requested type.
+ */
+public interface PythonCaller {
+
+    /**
+     * Runs {@code command} and waits for its result, at most the call's deadline (the pool's
+     * default call timeout unless {@code options} says otherwise), queueing included.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while it waits; the call's
+     *         late reply, if any, is dropped
+     * @throws PypoolException a typed failure: {@link PythonException}, {@link CallTimeoutException},
+     *         {@link PoolSaturatedException}, {@link WorkerCrashedException}, {@link SessionLostException},
+     *         {@link PoolClosedException}, {@link ProtocolException}
+     */
+    <T> T call(String command, Object args, Class<T> resultType, CallOptions options) throws InterruptedException;
+
+    /**
+     * Runs {@code command} without blocking. The future fails with the same typed exceptions as
+     * {@link #call}; cancelling it abandons the call (its late reply is dropped). Dependent stages
+     * run on the pool's callback executor, never on a worker's reader thread.
+     */
+    <T> CompletableFuture<T> callAsync(String command, Object args, Class<T> resultType, CallOptions options);
+
+    default JsonNode call(String command, Object args) throws InterruptedException {
+        return call(command, args, JsonNode.class, CallOptions.DEFAULTS);
+    }
+
+    default <T> T call(String command, Object args, Class<T> resultType) throws InterruptedException {
+        return call(command, args, resultType, CallOptions.DEFAULTS);
+    }
+
+    default CompletableFuture<JsonNode> callAsync(String command, Object args) {
+        return callAsync(command, args, JsonNode.class, CallOptions.DEFAULTS);
+    }
+
+    default <T> CompletableFuture<T> callAsync(String command, Object args, Class<T> resultType) {
+        return callAsync(command, args, resultType, CallOptions.DEFAULTS);
+    }
+}

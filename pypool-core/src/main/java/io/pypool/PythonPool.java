@@ -1,0 +1,40 @@
+package io.pypool;
+
+/**
+ * A pool of warm Python worker processes that any number of threads can call at once.
+ *
+ * <pre>{@code
+ * try (PythonPool pool = PythonPool.builder().handlerModules("my_handlers").workers(4).build()) {
+ *     int sum = pool.call("add", Map.of("a", 2, "b", 3), Integer.class);
+ *     try (PythonSession s = pool.newSession()) {
+ *         s.call("counter.add", Map.of("by", 5));
+ *     }
+ * }
+ * }</pre>
+ *
+ * Pools share nothing with each other; closing one leaves the others serving.
+ */
+public interface PythonPool extends PythonCaller, AutoCloseable {
+
+    static PythonPoolBuilder builder() {
+        return new PythonPoolBuilder();
+    }
+
+    String name();
+
+    /** The session with this id; it is created (empty) in Python on its first call. */
+    PythonSession session(String id);
+
+    /** A session with a new random id. */
+    PythonSession newSession();
+
+    PoolStats stats();
+
+    /**
+     * Stops taking calls, lets accepted calls finish within the grace period, then ends every
+     * worker (end of input, then TERM, then KILL) and returns once every Python process of the
+     * pool has exited. Calling it again does nothing.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,234 @@
+package io.pypool;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.regex.Pattern;
+
+/**
+ * Configures and starts a {@link PythonPool}. Every setter checks its value at once and says which
+ * option was wrong and why; {@link #build()} checks how the options fit together.
+ */
+public final class PythonPoolBuilder {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern MODULE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
+
+    private String name;
+    private int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private Integer minReadyWorkers;
+    private String pythonExecutable;
+    private final List<String> handlerModules = new ArrayList<>();
+    private final List<Path> pythonPath = new ArrayList<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private Duration startupTimeout = Duration.ofSeconds(30);
+    private Duration callTimeout = Duration.ofSeconds(30);
+    private Duration closeGracePeriod = Duration.ofSeconds(10);
+    private int maxQueuedCalls = 1000;
+    private int maxInFlightPerWorker = 1;
+    private Duration sessionIdleTtl = Duration.ofMinutes(30);
+    private int maxSessions = 10_000;
+    private int maxFrameBytes = 64 * 1024 * 1024;
+    private Executor callbackExecutor = ForkJoinPool.commonPool();
+    private ObjectMapper objectMapper;
+
+    PythonPoolBuilder() {}
+
+    /** A name for logs, metrics and error messages; default "pypool-" plus the run id. */
+    public PythonPoolBuilder name(String name) {
+        Objects.requireNonNull(name, "name");
+        if (!NAME.matcher(name).matches()) {
+            throw invalid("name", name, "use 1-64 letters, digits, '_', '.' or '-'");
+        }
+        this.name = name;
+        return this;
+    }
+
+    /** How many Python processes; default: the number of CPU cores (one per core suits CPU-bound work). */
+    public PythonPoolBuilder workers(int workers) {
+        this.workers = checkRange("workers", workers, 1, 1024);
+        return this;
+    }
+
+    /**
+     * How many workers must be ready before {@link #build()} returns; default all. 0 starts the
+     * pool lazily: build returns at once and calls wait (within their deadline) for the first worker.
+     */
+    public PythonPoolBuilder minReadyWorkers(int count) {
+        this.minReadyWorkers = checkRange("minReadyWorkers", count, 0, 1024);
+        return this;
+    }
+
+    /**
+     * The interpreter to run. Default: the real interpreter behind {@code python3} on the PATH,
+     * resolved once through {@code sys.executable}, so that a version-manager shim is never spawned.
+     */
+    public PythonPoolBuilder pythonExecutable(String executable) {
+        Objects.requireNonNull(executable, "pythonExecutable");
+        if (executable.isBlank()) {
+            throw invalid("pythonExecutable", executable, "give a path or a command name");
+        }
+        this.pythonExecutable = executable;
+        return this;
+    }
+
+    public PythonPoolBuilder pythonExecutable(Path executable) {
+        return pythonExecutable(Objects.requireNonNull(executable, "pythonExecutable").toString());
+    }
+
+    /** Python modules whose {@code @pypool.command} handlers the workers serve, imported at start. */
+    public PythonPoolBuilder handlerModules(String... modules) {
+        for (String module : modules) {
+            Objects.requireNonNull(module, "handler module");
+            if (!MODULE.matcher(module).matches()) {
+                throw invalid("handlerModules", module, "not a Python module name such as 'my_pkg.handlers'");
+            }
+            if (!handlerModules.contains(module)) {
+                handlerModules.add(module);
+            }
+        }
+        return this;
+    }
+
+    /** Folders put on the workers' {@code sys.path}, after pypool's own runtime. */
+    public PythonPoolBuilder pythonPath(Path... folders) {
+        for (Path folder : folders) {
+            pythonPath.add(Objects.requireNonNull(folder, "pythonPath entry").toAbsolutePath());
+        }
+        return this;
+    }
+
+    /**
+     * An environment variable for the workers, added to the JVM's own environment. Overrides the
+     * default thread caps (OMP_NUM_THREADS=1 and kin) where it names one of them.
+     */
+    public PythonPoolBuilder environment(String key, String value) {
+        Objects.requireNonNull(key, "environment key");
+        Objects.requireNonNull(value, "environment value for " + key);
+        if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+            throw invalid("environment", key, "not a valid variable name");
+        }
+        environment.put(key, value);
+        return this;
+    }
+
+    public PythonPoolBuilder environment(Map<String, String> variables) {
+        variables.forEach(this::environment);
+        return this;
+    }
+
+    /** How long a worker may take from spawn to ready (imports included); default 30 s. */
+    public PythonPoolBuilder startupTimeout(Duration timeout) {
+        this.startupTimeout = checkPositive("startupTimeout", timeout);
+        return this;
+    }
+
+    /** The default deadline of a call, queueing included; default 30 s. */
+    public PythonPoolBuilder callTimeout(Duration timeout) {
+        this.callTimeout = checkPositive("callTimeout", timeout);
+        return this;
+    }
+
+    /** How long {@link PythonPool#close()} lets accepted calls finish; default 10 s. */
+    public PythonPoolBuilder closeGracePeriod(Duration grace) {
+        Objects.requireNonNull(grace, "closeGracePeriod");
+        if (grace.isNegative()) {
+            throw invalid("closeGracePeriod", grace, "must not be negative");
+        }
+        this.closeGracePeriod = grace;
+        return this;
+    }
+
+    /** How many calls may wait for a worker; one more fails at once with {@link PoolSaturatedException}. Default 1000. */
+    public PythonPoolBuilder maxQueuedCalls(int max) {
+        this.maxQueuedCalls = checkRange("maxQueuedCalls", max, 0, 10_000_000);
+        return this;
+    }
+
+    /**
+     * Calls one worker runs at once; default 1. Above 1 the worker runs handlers on threads, which
+     * suits I/O-bound work such as LLM calls; CPU-bound Python gains nothing from it (the GIL).
+     */
+    public PythonPoolBuilder maxInFlightPerWorker(int max) {
+        this.maxInFlightPerWorker = checkRange("maxInFlightPerWorker", max, 1, 1024);
+        return this;
+    }
+
+    /** A session unused for this long is closed in the background; default 30 min. */
+    public PythonPoolBuilder sessionIdleTtl(Duration ttl) {
+        this.sessionIdleTtl = checkPositive("sessionIdleTtl", ttl);
+        return this;
+    }
+
+    /** Above this many sessions, the least recently used idle ones are closed in the background; default 10,000. */
+    public PythonPoolBuilder maxSessions(int max) {
+        this.maxSessions = checkRange("maxSessions", max, 1, 10_000_000);
+        return this;
+    }
+
+    /** The largest frame either side accepts (arguments or result as JSON); default 64 MiB. */
+    public PythonPoolBuilder maxFrameBytes(int max) {
+        this.maxFrameBytes = checkRange("maxFrameBytes", max, 1024, Integer.MAX_VALUE - 64);
+        return this;
+    }
+
+    /** Where the stages of {@link PythonCaller#callAsync} futures run; default the common ForkJoinPool. */
+    public PythonPoolBuilder callbackExecutor(Executor executor) {
+        this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
+        return this;
+    }
+
+    /** The Jackson mapper for arguments and results; default a plain {@code new ObjectMapper()}. */
+    public PythonPoolBuilder objectMapper(ObjectMapper mapper) {
+        this.objectMapper = Objects.requireNonNull(mapper, "objectMapper");
+        return this;
+    }
+
+    /**
+     * Starts the workers, all at once, and returns when {@code minReadyWorkers} of them are ready.
+     *
+     * @throws PoolStartupException with the Python error (for example an ImportError) or the
+     *         timeout; no process of the pool is left running
+     * @throws IllegalArgumentException when options contradict each other
+     */
+    public PythonPool build() {
+        int minReady = minReadyWorkers == null ? workers : minReadyWorkers;
+        if (minReady > workers) {
+            throw new IllegalArgumentException(
+                    "minReadyWorkers (" + minReady + ") must not exceed workers (" + workers + ")");
+        }
+        String runId = RunIds.next();
+        PoolSettings settings = new PoolSettings(
+                name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
+                List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
+                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker,
+                sessionIdleTtl, maxSessions, maxFrameBytes, callbackExecutor,
+                objectMapper == null ? new ObjectMapper() : objectMapper);
+        return PoolEngine.start(settings);
+    }
+
+    private static int checkRange(String option, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw invalid(option, value, "must be between " + min + " and " + max);
+        }
+        return value;
+    }
+
+    private static Duration checkPositive(String option, Duration value) {
+        Objects.requireNonNull(value, option);
+        if (value.isNegative() || value.isZero()) {
+            throw invalid(option, value, "must be positive");
+        }
+        return value;
+    }
+
+    private static IllegalArgumentException invalid(String option, Object value, String why) {
+        return new IllegalArgumentException(option + " = '" + value + "' is invalid: " + why);
+    }
+}

@@ -1,0 +1,46 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class BuilderTest {
+
+    @Test
+    void invalidOptionsNameTheOptionAndTheValue() {
+        assertThatThrownBy(() -> PythonPool.builder().workers(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("workers = '0' is invalid: must be between 1 and 1024");
+        assertThatThrownBy(() -> PythonPool.builder().callTimeout(Duration.ZERO))
+                .hasMessage("callTimeout = 'PT0S' is invalid: must be positive");
+        assertThatThrownBy(() -> PythonPool.builder().startupTimeout(Duration.ofSeconds(-1)))
+                .hasMessageContaining("startupTimeout = 'PT-1S' is invalid");
+        assertThatThrownBy(() -> PythonPool.builder().maxInFlightPerWorker(0))
+                .hasMessageContaining("maxInFlightPerWorker = '0'");
+        assertThatThrownBy(() -> PythonPool.builder().maxQueuedCalls(-1))
+                .hasMessageContaining("maxQueuedCalls = '-1'");
+        assertThatThrownBy(() -> PythonPool.builder().handlerModules("my-handlers"))
+                .hasMessageContaining("handlerModules = 'my-handlers' is invalid: not a Python module name");
+        assertThatThrownBy(() -> PythonPool.builder().name("has space"))
+                .hasMessageContaining("name = 'has space' is invalid");
+        assertThatThrownBy(() -> PythonPool.builder().environment("A=B", "x"))
+                .hasMessageContaining("environment = 'A=B' is invalid");
+        assertThatThrownBy(() -> PythonPool.builder().maxFrameBytes(10))
+                .hasMessageContaining("maxFrameBytes = '10'");
+        assertThatThrownBy(() -> PythonPool.builder().sessionIdleTtl(Duration.ZERO))
+                .hasMessageContaining("sessionIdleTtl = 'PT0S'");
+    }
+
+    @Test
+    void contradictoryOptionsFailAtBuild() {
+        assertThatThrownBy(() -> PythonPool.builder().workers(2).minReadyWorkers(3).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("minReadyWorkers (3) must not exceed workers (2)");
+    }
+
+    @Test
+    void perCallTimeoutMustBePositive() {
+        assertThatThrownBy(() -> CallOptions.timeout(Duration.ofMillis(-5)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must be positive");
+    }
+}

@@ -1,0 +1,37 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Builders and checks shared by the tests; every test still builds and closes its own pool. */
+final class TestPools {
+    static final Path TEST_HANDLERS = Path.of(System.getProperty("pypool.testPythonPath", "src/test/python"));
+
+    private TestPools() {}
+
+    static PythonPoolBuilder builder() {
+        return PythonPool.builder()
+                .pythonPath(TEST_HANDLERS)
+                .handlerModules("pypool.examples", "pypool_test_handlers")
+                .workers(2)
+                .startupTimeout(Duration.ofSeconds(60))
+                .callTimeout(Duration.ofSeconds(30));
+    }
+
+    static List<Long> pids(PythonPool pool) {
+        return pool.stats().workers().stream().map(PoolStats.Worker::pid).toList();
+    }
+
+    static boolean alive(long pid) {
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        return handle.isPresent() && handle.get().isAlive();
+    }
+
+    static void assertNoneAlive(List<Long> pids) {
+        assertThat(pids).isNotEmpty().allSatisfy(pid -> assertThat(alive(pid)).as("pid %d alive", pid).isFalse());
+    }
+}

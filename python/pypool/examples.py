@@ -1,0 +1,54 @@
+"""Handlers bundled with the runtime, used by ``pypool demo`` and the README's example."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+from . import command
+
+
+@command("echo")
+def echo(value: Any = None) -> Any:
+    return value
+
+
+@command("add")
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+@command("text.stats")
+def text_stats(text: str) -> Dict[str, Any]:
+    words = text.split()
+    return {"chars": len(text), "words": len(words),
+            "longest": max(words, key=len) if words else None}
+
+
+@command("primes")
+def primes(below: int) -> List[int]:
+    """A little CPU work: the primes below a bound, by trial division."""
+    found: List[int] = []
+    for n in range(2, below):
+        if all(n % p for p in found if p * p <= n):
+            found.append(n)
+    return found
+
+
+@command("sleep")
+def sleep(ms: float) -> float:
+    time.sleep(ms / 1000.0)
+    return ms
+
+
+@command("counter.add")
+def counter_add(by: int = 1, *, session) -> Dict[str, Any]:
+    """Session state in action: a running total kept in the worker the session is pinned to."""
+    session["total"] = session.get("total", 0) + by
+    session["calls"] = session.get("calls", 0) + 1
+    return {"session": session.id, "total": session["total"], "calls": session["calls"]}
+
+
+@command("counter.get")
+def counter_get(*, session) -> Dict[str, Any]:
+    return {"session": session.id, "total": session.get("total", 0), "calls": session.get("calls", 0)}

@@ -1,0 +1,153 @@
+"""Drives a real worker process through its pipes, the way the JVM does."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pypool import protocol
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNTIME = os.path.dirname(HERE)
+
+
+class WorkerProcess:
+    def __init__(self, *modules, extra=()):
+        args = [sys.executable, "-m", "pypool.worker", "--worker", "t-0", "--parent-pid", str(os.getpid())]
+        for m in modules:
+            args += ["--module", m]
+        args += list(extra)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([RUNTIME, HERE]))
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        self.next_id = 1
+
+    def read(self):
+        return protocol.read_frame(self.proc.stdout, protocol.DEFAULT_MAX_FRAME_BYTES)
+
+    def call(self, cmd, args=None, session=None):
+        rid = self.next_id
+        self.next_id += 1
+        body = json.dumps({"cmd": cmd, "args": args, "session": session}).encode()
+        self.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
+        self.proc.stdin.flush()
+        kind, reply_id, payload = self.read()
+        assert reply_id == rid
+        return kind, json.loads(payload)
+
+    def close(self):
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=10)
+        err = self.proc.stderr.read().decode()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code, err
+
+
+@pytest.fixture
+def worker():
+    w = WorkerProcess("pypool.examples", "handlers_for_tests")
+    kind, _, body = w.read()
+    assert kind == protocol.HELLO
+    w.hello = json.loads(body)
+    yield w
+    if w.proc.poll() is None:
+        w.close()
+
+
+def test_hello_names_pid_versions_and_capabilities(worker):
+    assert worker.hello["pid"] == worker.proc.pid
+    assert worker.hello["runtime"]
+    assert "sessions" in worker.hello["capabilities"]
+    assert "add" in worker.hello["commands"]
+
+
+def test_result_of_a_handler_is_returned(worker):
+    assert worker.call("add", {"a": 2, "b": 3}) == (protocol.REPLY_OK, 5)
+
+
+def test_print_and_fd1_writes_go_to_stderr_not_the_protocol(worker):
+    assert worker.call("t.noisy", {"text": "hi"}) == (protocol.REPLY_OK, "HI")
+    assert worker.call("ping")[0] == protocol.REPLY_OK
+    code, err = worker.close()
+    assert code == 0
+    assert "printed: hi" in err and "raw fd1 write" in err
+
+
+def test_exception_carries_type_message_and_traceback(worker):
+    kind, err = worker.call("t.boom")
+    assert kind == protocol.REPLY_ERROR
+    assert (err["kind"], err["type"], err["message"]) == ("exception", "ValueError", "kaboom")
+    assert "handlers_for_tests.py" in err["traceback"] and "raise ValueError" in err["traceback"]
+    assert worker.call("add", {"a": 1, "b": 1}) == (protocol.REPLY_OK, 2)
+
+
+def test_type_error_inside_a_handler_is_an_exception_not_bad_arguments(worker):
+    kind, err = worker.call("t.inner_type_error", {"x": 1})
+    assert (kind, err["kind"], err["type"]) == (protocol.REPLY_ERROR, "exception", "TypeError")
+
+
+def test_unknown_command_lists_what_is_served(worker):
+    kind, err = worker.call("nope")
+    assert (kind, err["kind"]) == (protocol.REPLY_ERROR, "unknown_command")
+    assert "unknown command 'nope'" in err["message"] and "add" in err["message"]
+
+
+def test_unserializable_result_is_a_clear_error(worker):
+    kind, err = worker.call("t.set")
+    assert (kind, err["kind"]) == (protocol.REPLY_ERROR, "unserializable_result")
+    assert "not JSON-serializable" in err["message"] and "set" in err["message"]
+
+
+def test_sessions_keep_separate_state_and_close_frees_it(worker):
+    assert worker.call("counter.add", {"by": 2}, session="a")[1]["total"] == 2
+    assert worker.call("counter.add", {"by": 5}, session="b")[1]["total"] == 5
+    assert worker.call("counter.add", {"by": 1}, session="a")[1]["total"] == 3
+    assert worker.call("stats")[1]["sessions"] == 2
+    assert worker.call("close_session", session="a")[1] == {"closed": True}
+    assert worker.call("counter.get", session="a")[1]["total"] == 0
+
+
+def test_malformed_request_body_is_answered_with_bad_request(worker):
+    worker.proc.stdin.write(protocol.encode(protocol.REQUEST, 77, b"{not json"))
+    worker.proc.stdin.flush()
+    kind, rid, body = worker.read()
+    assert (kind, rid, json.loads(body)["kind"]) == (protocol.REPLY_ERROR, 77, "bad_request")
+
+
+def test_oversized_frame_from_host_ends_the_worker_with_a_message():
+    w = WorkerProcess("pypool.examples", extra=["--max-frame-bytes", "100"])
+    assert w.read()[0] == protocol.HELLO
+    w.proc.stdin.write(protocol.encode(protocol.REQUEST, 1, b"x" * 500))
+    w.proc.stdin.flush()
+    code, err = w.close()
+    assert code == 4 and "frame length" in err
+
+
+def test_import_failure_sends_startup_failed_and_exits():
+    w = WorkerProcess("broken_handlers")
+    kind, _, body = w.read()
+    err = json.loads(body)
+    assert kind == protocol.STARTUP_FAILED
+    assert err["type"] == "ModuleNotFoundError" and "module_that_does_not_exist" in err["message"]
+    code, _ = w.close()
+    assert code == 3
+
+
+def test_end_of_input_ends_the_worker(worker):
+    code, _ = worker.close()
+    assert code == 0
+
+
+def test_concurrent_mode_runs_handlers_at_once():
+    w = WorkerProcess("handlers_for_tests", extra=["--concurrency", "4"])
+    assert w.read()[0] == protocol.HELLO
+    for rid in range(1, 5):
+        body = json.dumps({"cmd": "t.meet", "args": {"parties": 4}}).encode()
+        w.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
+    w.proc.stdin.flush()
+    replies = sorted((w.read()[:2]) for _ in range(4))
+    assert replies == [(protocol.REPLY_OK, rid) for rid in range(1, 5)]
+    w.close()
