@@ -62,7 +62,8 @@ class Worker:
     def _ping(self, session_id: Optional[str]) -> Dict[str, Any]:
         return {"worker": self.worker_id, "pid": os.getpid(),
                 "uptime_s": round(time.monotonic() - self.started, 3),
-                "calls_served": self.calls_served}
+                "calls_served": self.calls_served, "python": sys.version.split()[0],
+                "executable": sys.executable}
 
     def _stats(self, session_id: Optional[str]) -> Dict[str, Any]:
         return {"worker": self.worker_id, "pid": os.getpid(),

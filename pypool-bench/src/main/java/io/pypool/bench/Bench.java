@@ -1,0 +1,163 @@
+package io.pypool.bench;
+
+import io.pypool.CallOptions;
+import io.pypool.PythonPool;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Whole-process benchmarks, each printed as one line:
+ * <ol>
+ *   <li>bare pipe round trip: Java writes a 16-byte-header frame to a minimal Python echo loop and reads it back;</li>
+ *   <li>pypool no-op call on one worker, one caller at a time (the same frame size plus JSON and dispatch);</li>
+ *   <li>one worker's throughput when many callers pipeline through it (in-flight slots above 1);</li>
+ *   <li>time to ready for one worker and for four, when the handler module takes 2 s to import.</li>
+ * </ol>
+ * Timings are medians over several rounds, after warm-up. Run: {@code java -jar pypool-bench/target/pypool-bench.jar}.
+ */
+public final class Bench {
+    private static final int ROUNDS = 7;
+    private static final int CALLS_PER_ROUND = 20_000;
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("pypool-bench");
+        Path echo = copy("bare_echo.py", dir);
+        copy("slow_handlers.py", dir);
+        String python = realPython();
+        System.out.println("python: " + python + ", cores: " + Runtime.getRuntime().availableProcessors()
+                + ", java: " + System.getProperty("java.version"));
+
+        double bare = bareRoundTripMicros(python, echo);
+        System.out.printf("bare pipe round trip        : %7.1f µs/call (median of %d rounds x %,d)%n", bare, ROUNDS, CALLS_PER_ROUND);
+
+        try (PythonPool pool = PythonPool.builder().name("bench").workers(1).handlerModules("pypool.examples").build()) {
+            double call = pypoolCallMicros(pool);
+            System.out.printf("pypool no-op call (1 caller): %7.1f µs/call = %.2fx the bare round trip%n", call, call / bare);
+        }
+
+        for (int inFlight : new int[] {1, 8, 32}) {
+            try (PythonPool pool = PythonPool.builder().name("bench").workers(1).maxInFlightPerWorker(inFlight)
+                    .maxQueuedCalls(100_000).handlerModules("pypool.examples").build()) {
+                double rate = throughput(pool, 32, Duration.ofSeconds(3));
+                System.out.printf("1 worker, 32 callers, %2d in flight: %,9.0f calls/s%n", inFlight, rate);
+            }
+        }
+        try (PythonPool pool = PythonPool.builder().name("bench").workers(2).maxQueuedCalls(100_000)
+                .handlerModules("pypool.examples").build()) {
+            System.out.printf("2 workers, 32 callers, 1 in flight: %,8.0f calls/s%n", throughput(pool, 32, Duration.ofSeconds(3)));
+        }
+
+        for (int workers : new int[] {1, 4, 8}) {
+            long t0 = System.nanoTime();
+            try (PythonPool pool = PythonPool.builder().name("bench").workers(workers).pythonPath(dir)
+                    .handlerModules("slow_handlers").environment("BENCH_IMPORT_SECONDS", "2").build()) {
+                System.out.printf("ready, %d worker(s), 2 s import: %6.0f ms%n", workers, (System.nanoTime() - t0) / 1e6);
+            }
+        }
+    }
+
+    private static double bareRoundTripMicros(String python, Path script) throws Exception {
+        Process p = new ProcessBuilder(python, script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            OutputStream out = p.getOutputStream();
+            DataInputStream in = new DataInputStream(p.getInputStream());
+            byte[] body = "{\"cmd\":\"echo\",\"args\":null}".getBytes(StandardCharsets.UTF_8);
+            byte[] frame = new byte[16 + body.length];
+            int len = frame.length - 4;
+            frame[0] = (byte) (len >>> 24);
+            frame[1] = (byte) (len >>> 16);
+            frame[2] = (byte) (len >>> 8);
+            frame[3] = (byte) len;
+            System.arraycopy(body, 0, frame, 16, body.length);
+            byte[] reply = new byte[frame.length];
+            return medianMicros(() -> {
+                out.write(frame);
+                out.flush();
+                in.readFully(reply);
+            });
+        } finally {
+            p.getOutputStream().close();
+            p.waitFor();
+        }
+    }
+
+    private static double pypoolCallMicros(PythonPool pool) throws Exception {
+        return medianMicros(() -> pool.call("echo", null));
+    }
+
+    interface Op {
+        void run() throws Exception;
+    }
+
+    private static double medianMicros(Op op) throws Exception {
+        for (int i = 0; i < CALLS_PER_ROUND; i++) {
+            op.run(); // warm-up: JIT, page cache, Python's own caches
+        }
+        double[] rounds = new double[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < CALLS_PER_ROUND; i++) {
+                op.run();
+            }
+            rounds[r] = (System.nanoTime() - t0) / 1e3 / CALLS_PER_ROUND;
+        }
+        Arrays.sort(rounds);
+        return rounds[ROUNDS / 2];
+    }
+
+    private static double throughput(PythonPool pool, int callers, Duration duration) throws Exception {
+        LongAdder done = new LongAdder();
+        CountDownLatch finished = new CountDownLatch(callers);
+        long warmEnd = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        long[] window = new long[2];
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < callers; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    long end = warmEnd + duration.toNanos();
+                    while (System.nanoTime() < end) {
+                        pool.call("echo", null, Void.class, CallOptions.DEFAULTS);
+                        if (System.nanoTime() > warmEnd) {
+                            done.increment();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    finished.countDown();
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        finished.await();
+        return done.sum() / (duration.toNanos() / 1e9);
+    }
+
+    private static Path copy(String resource, Path dir) throws IOException {
+        Path target = dir.resolve(resource);
+        try (InputStream in = Bench.class.getResourceAsStream("/bench/" + resource)) {
+            Files.copy(in, target);
+        }
+        return target;
+    }
+
+    private static String realPython() throws Exception {
+        Process p = new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)").start();
+        String path = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        p.waitFor();
+        return path;
+    }
+}

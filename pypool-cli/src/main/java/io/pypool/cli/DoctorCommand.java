@@ -1,0 +1,40 @@
+package io.pypool.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pypool.PythonPool;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Checks that this machine can run a pool: the interpreter, the runtime, one worker's round trip. */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = "Start one worker, say which interpreter it runs and how long start and a call took.")
+final class DoctorCommand implements Callable<Integer> {
+
+    @Option(names = "--python", description = "Python executable (default: the real interpreter behind python3)")
+    String python;
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        var builder = PythonPool.builder().name("doctor").workers(1).handlerModules("pypool.examples");
+        if (python != null) {
+            builder.pythonExecutable(python);
+        }
+        try (PythonPool pool = builder.build()) {
+            long started = System.nanoTime();
+            JsonNode ping = pool.call("ping", null);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < 1000; i++) {
+                pool.call("echo", null);
+            }
+            long t2 = System.nanoTime();
+            System.out.printf("worker %s pid %d, Python %s (%s)%n", ping.path("worker").asText(),
+                    ping.path("pid").asLong(), ping.path("python").asText(), ping.path("executable").asText());
+            System.out.printf("pool ready in %.0f ms; first call %.2f ms; 1000 echo calls, mean %.1f µs each%n",
+                    (started - t0) / 1e6, (t1 - started) / 1e6, (t2 - t1) / 1e3 / 1000);
+            System.out.println("ok");
+            return 0;
+        }
+    }
+}
