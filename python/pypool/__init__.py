@@ -18,8 +18,8 @@ as long as the session, in the one worker the session is pinned to). Results mus
 This package uses the standard library only.
 """
 
-from ._registry import Session, command, registered_commands
+from ._registry import Session, command, current_worker, registered_commands
 
-__all__ = ["command", "Session", "registered_commands", "__version__"]
+__all__ = ["command", "Session", "current_worker", "registered_commands", "__version__"]
 
 __version__ = "0.1.0"

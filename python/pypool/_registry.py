@@ -103,6 +103,17 @@ class Command:
 
 
 _COMMANDS: Dict[str, Command] = {}
+_WORKER_ID = ""
+
+
+def current_worker() -> str:
+    """This process's worker id as the pool knows it (e.g. "w3"); empty outside a pool."""
+    return _WORKER_ID
+
+
+def set_worker_id(worker_id: str) -> None:
+    global _WORKER_ID
+    _WORKER_ID = worker_id
 
 
 def command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -7,6 +7,7 @@ so that nothing user code prints can ever land inside a frame.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import importlib
 import json
 import os
@@ -21,7 +22,10 @@ from typing import Any, Dict, Optional
 from . import __version__, _registry, protocol
 from ._registry import BadArguments, Session
 
+CHANNEL: Optional["Channel"] = None  # the running worker's channel; fault injection (pypool.faults) writes to it
 _ANSWERED = object()  # a handler path that already sent its reply
+
+CURRENT_REQUEST: "contextvars.ContextVar[int]" = contextvars.ContextVar("pypool_request", default=0)
 
 CAPABILITIES = ["sessions", "concurrency", "startup_failed_frame"]
 
@@ -88,6 +92,7 @@ class Worker:
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             self._error(request_id, "bad_request", type(e).__name__, f"malformed request: {e!r}")
             return
+        CURRENT_REQUEST.set(request_id)
         try:
             result = self._dispatch(request_id, name, args, session_id)
         except BadArguments as e:
@@ -207,6 +212,9 @@ def main(argv: Optional[list] = None) -> int:
     opts = parser.parse_args(argv)
 
     channel = Channel()
+    global CHANNEL
+    CHANNEL = channel
+    _registry.set_worker_id(opts.worker)
     die_with_parent(opts.parent_pid)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 

@@ -16,12 +16,20 @@ final class PendingCall extends CompletableFuture<PendingCall.Reply> {
     final byte[] frame;
     final long startNanos;
     final long deadlineNanos;
+    /** Safe to run twice: the caller said so. Such a call is retried once if its worker dies under it. */
+    final boolean idempotent;
+    /** The restore step of a session being rebuilt on a new worker; it goes ahead of the session's waiting calls. */
+    final boolean restore;
+    volatile boolean retried;
 
     /** The worker it was sent to and the request id it got there; null/0 while it waits. */
     private volatile Worker worker;
     private volatile long requestId;
 
-    PendingCall(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos) {
+    PendingCall(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos,
+                boolean idempotent, boolean restore) {
+        this.idempotent = idempotent;
+        this.restore = restore;
         this.command = command;
         this.session = session;
         this.frame = frame;

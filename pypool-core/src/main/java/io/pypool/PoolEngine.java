@@ -54,6 +54,11 @@ final class PoolEngine implements PythonPool {
     /** Workers taken out of service (hung) that still finish or time out their calls before they are ended. */
     private final List<Worker> retiring = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger[] consecutiveStartFailures;
+    /** Per slot: why it was given up after too many failed starts, or null. */
+    private final String[] givenUp;
+    /** Workers waiting for a start slot (at most maxConcurrentStarts start at once); guarded by lifecycle. */
+    private final java.util.ArrayDeque<Worker> waitingToStart = new java.util.ArrayDeque<>();
+    private int startsInFlight;
 
     private final ConcurrentLinkedQueue<PendingCall> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -77,6 +82,7 @@ final class PoolEngine implements PythonPool {
         this.workers = new Worker[0];
         this.consecutiveStartFailures = new AtomicInteger[settings.workers()];
         Arrays.setAll(consecutiveStartFailures, i -> new AtomicInteger());
+        this.givenUp = new String[settings.workers()];
         this.spawner = Executors.newSingleThreadExecutor(r -> daemon(r, "pypool-" + name + "-spawner"));
         this.housekeeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pypool-" + name + "-housekeeper"));
     }
@@ -89,6 +95,9 @@ final class PoolEngine implements PythonPool {
             runtimeDir = PythonRuntime.unpack();
         } catch (IOException e) {
             throw new PoolStartupException(settings.name(), e.getMessage(), e);
+        }
+        if (settings.reapOrphans()) {
+            OrphanReaper.reap(settings.name());
         }
         PoolEngine pool = new PoolEngine(settings, interpreter, runtimeDir);
         pool.startWorkers();
@@ -124,15 +133,54 @@ final class PoolEngine implements PythonPool {
         LOG.info("pool '{}' starting {} workers with {} (Python {}), handler modules {}, run id {}",
                 name, initial.length, interpreter.executable(), interpreter.version(), settings.handlerModules(), settings.runId());
         for (Worker w : initial) {
-            spawner.execute(() -> spawn(w));
+            requestStart(w);
         }
         housekeeper.scheduleWithFixedDelay(guarded(this::sweep), SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        long healthMillis = settings.healthCheckInterval().toMillis();
+        housekeeper.scheduleWithFixedDelay(guarded(this::checkHealth), healthMillis, healthMillis, TimeUnit.MILLISECONDS);
         long sessionSweep = Math.max(50, Math.min(settings.sessionIdleTtl().toMillis() / 4, 5_000));
         housekeeper.scheduleWithFixedDelay(guarded(this::expireSessions), sessionSweep, sessionSweep, TimeUnit.MILLISECONDS);
     }
 
     private Worker newWorker(int slot, long now) {
         return new Worker(this, "w" + workerIds.incrementAndGet(), slot, settings.maxInFlightPerWorker(), now);
+    }
+
+    private void requestStart(Worker w) {
+        synchronized (lifecycle) {
+            waitingToStart.add(w);
+        }
+        startWaiting();
+    }
+
+    /** Starts waiting workers while fewer than maxConcurrentStarts are starting. */
+    private void startWaiting() {
+        List<Worker> go = new ArrayList<>();
+        synchronized (lifecycle) {
+            while (startsInFlight < settings.maxConcurrentStarts() && !waitingToStart.isEmpty()) {
+                Worker w = waitingToStart.poll();
+                if (w.state() == Worker.State.STARTING && !closed) {
+                    startsInFlight++;
+                    go.add(w);
+                }
+            }
+        }
+        for (Worker w : go) {
+            try {
+                spawner.execute(() -> spawn(w));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                w.end(Worker.State.STOPPED, "the pool closed before it started");
+            }
+        }
+    }
+
+    private void startSettled(Worker w) {
+        if (w.startSettled.compareAndSet(false, true)) {
+            synchronized (lifecycle) {
+                startsInFlight--;
+            }
+            startWaiting();
+        }
     }
 
     private void spawn(Worker w) {
@@ -216,6 +264,7 @@ final class PoolEngine implements PythonPool {
 
     void onWorkerReady(Worker w, JsonNode hello) {
         consecutiveStartFailures[w.slot].set(0);
+        startSettled(w);
         LOG.info("pool '{}': worker {} ready in {} ms (pid {}, Python {})", name, w.id,
                 (System.nanoTime() - w.createdNanos) / 1_000_000, w.pid(), hello.path("python").asText());
         synchronized (lifecycle) {
@@ -234,6 +283,9 @@ final class PoolEngine implements PythonPool {
         if (!w.end(Worker.State.FAILED, reason)) {
             return;
         }
+        if (w.spawnedNanos != 0) {
+            startSettled(w);
+        }
         w.kill(2_000);
         Process p = w.process();
         Integer exit = p != null && !p.isAlive() ? p.exitValue() : null;
@@ -244,7 +296,7 @@ final class PoolEngine implements PythonPool {
         if (wasStarting && startupFailure == null && !tail.isEmpty()) {
             startupFailure = String.join("\n", tail);
         }
-        failPending(w, call -> protocolBroken
+        failPendingOrRetry(w, call -> protocolBroken
                 ? new ProtocolException(name, "call '" + call.command + "' failed: worker " + w.id + " (pid " + w.pid()
                         + ") " + what + "; the worker was ended and is being replaced", cause)
                 : new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker " + w.id + " (pid "
@@ -268,8 +320,17 @@ final class PoolEngine implements PythonPool {
             LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it{}", name, w.id, w.pid(), what, stderrSuffix(tail));
         }
         int failures = wasStarting ? consecutiveStartFailures[w.slot].incrementAndGet() : 0;
+        if (failures >= settings.maxConsecutiveStartFailures()) {
+            String why = "gave up on slot " + w.slot + " after " + failures + " failed starts in a row"
+                    + " (maxConsecutiveStartFailures); the last: worker " + w.id + " " + what
+                    + (startupFailure == null ? "" : ": " + firstLine(startupFailure));
+            givenUp[w.slot] = why;
+            LOG.error("pool '{}': {}", name, why);
+            return;
+        }
         long delay = failures <= 1 ? 0 : Math.min(MAX_RESTART_BACKOFF_MILLIS, 100L << Math.min(20, failures - 2));
-        scheduleOrRun(() -> replace(w), delay);
+        String replacing = "replaces " + w.id + ", which " + what;
+        scheduleOrRun(() -> replace(w, replacing), delay);
     }
 
     private void scheduleOrRun(Runnable task, long delayMillis) {
@@ -280,7 +341,14 @@ final class PoolEngine implements PythonPool {
         }
     }
 
-    private void replace(Worker old) {
+    private static String firstLine(String text) {
+        String last = text.strip();
+        // A Python traceback says what happened on its last line.
+        int nl = last.lastIndexOf('\n');
+        return nl < 0 ? last : last.substring(nl + 1);
+    }
+
+    private void replace(Worker old, String cause) {
         Worker fresh;
         synchronized (lifecycle) {
             Worker[] current = workers;
@@ -289,15 +357,12 @@ final class PoolEngine implements PythonPool {
             }
             Worker[] next = current.clone();
             fresh = newWorker(old.slot, System.nanoTime());
+            fresh.replaces = cause;
             next[old.slot] = fresh;
             workers = next;
         }
         restarts.incrementAndGet();
-        try {
-            spawner.execute(() -> spawn(fresh));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            fresh.end(Worker.State.STOPPED, "the pool closed before it started");
-        }
+        requestStart(fresh);
     }
 
     /**
@@ -306,13 +371,27 @@ final class PoolEngine implements PythonPool {
      * starts at once. A late reply from it completes nothing, since its call already failed.
      */
     private void retire(Worker w, String reason) {
+        retire(w, reason, false);
+    }
+
+    /**
+     * Takes a worker out of service: it gets no new work and a replacement starts at once. A
+     * gentle retirement (recycling) ends it with end of input once its calls are done; otherwise
+     * (a call hung past its deadline) it is killed as soon as nothing it runs is within its deadline.
+     */
+    private void retire(Worker w, String reason, boolean gentle) {
+        w.gentleDrain = gentle;
         if (!w.transition(Worker.State.READY, Worker.State.DRAINING)) {
             return;
         }
-        LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it", name, w.id, w.pid(), reason);
+        if (gentle) {
+            LOG.info("pool '{}': recycling worker {} (pid {}): {}", name, w.id, w.pid(), reason);
+        } else {
+            LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it", name, w.id, w.pid(), reason);
+        }
         retiring.add(w);
         failSessionQueue(w, "worker " + w.id + " " + reason + " and is being replaced");
-        replace(w);
+        replace(w, "replaces " + w.id + ", which " + reason);
         finishDrainIfDone(w, System.nanoTime());
     }
 
@@ -326,10 +405,15 @@ final class PoolEngine implements PythonPool {
             }
         }
         if (w.end(Worker.State.STOPPED, "retired")) {
+            retiring.remove(w);
+            if (w.gentleDrain && w.pending.isEmpty()) {
+                w.closeInput(); // a clean exit; killed later only if it does not go
+                scheduleOrRun(() -> w.kill(0), 5_000);
+                return;
+            }
             w.kill(2_000);
             failPending(w, call -> new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker "
                     + w.id + " was ended after another call on it hung", null, List.of()));
-            retiring.remove(w);
         }
     }
 
@@ -337,6 +421,25 @@ final class PoolEngine implements PythonPool {
         for (Long requestId : List.copyOf(w.pending.keySet())) {
             PendingCall call = w.pending.remove(requestId);
             if (call != null) {
+                call.completeExceptionally(failure.apply(call));
+            }
+        }
+    }
+
+    /** Fails what was running on a dead worker, except idempotent calls, which get one more try elsewhere. */
+    private void failPendingOrRetry(Worker w, java.util.function.Function<PendingCall, PypoolException> failure) {
+        long now = System.nanoTime();
+        for (Long requestId : List.copyOf(w.pending.keySet())) {
+            PendingCall call = w.pending.remove(requestId);
+            if (call == null) {
+                continue;
+            }
+            boolean sessionCanMove = call.session == null || call.session.restorable();
+            if (call.idempotent && !call.retried && !call.isDone() && !call.pastDeadline(now) && sessionCanMove) {
+                call.retried = true;
+                LOG.info("pool '{}': retrying idempotent call '{}' after worker {} died under it", name, call.command, w.id);
+                reroute(call);
+            } else {
                 call.completeExceptionally(failure.apply(call));
             }
         }
@@ -350,7 +453,7 @@ final class PoolEngine implements PythonPool {
             if (s == null) {
                 continue; // a close_session notice: the state it would free is gone with the worker
             }
-            if (!s.touchedWorker()) {
+            if (!s.touchedWorker() || s.restorable()) {
                 reroute(call);
             } else {
                 s.end("its worker is gone: " + why);
@@ -467,7 +570,7 @@ final class PoolEngine implements PythonPool {
         }
         Duration timeout = options.timeoutOrNull() == null ? settings.callTimeout() : options.timeoutOrNull();
         long now = System.nanoTime();
-        PendingCall call = new PendingCall(command, session, frame, now, timeout.toNanos());
+        PendingCall call = new PendingCall(command, session, frame, now, timeout.toNanos(), options.isIdempotent(), false);
         if (session != null) {
             session.active.incrementAndGet();
             session.lastUsedNanos = now;
@@ -505,13 +608,26 @@ final class PoolEngine implements PythonPool {
             return;
         }
         Worker w = s.pin(this);
+        if (!call.restore) {
+            CompletableFuture<PendingCall.Reply> gate = s.restoreGate(this);
+            if (gate != null) {
+                gate.whenComplete((reply, error) -> {
+                    if (error == null && reply.kind() == FrameCodec.REPLY_OK) {
+                        submit(call);
+                    } else {
+                        call.completeExceptionally(sessionLost(s));
+                    }
+                });
+                return;
+            }
+        }
         if (w == null) {
             call.completeExceptionally(new SessionLostException(name, s.id, s + " has no worker to run on: "
                     + "every worker of the pool has failed " + stateSummary()));
             return;
         }
         if (!w.isAlive() || w.state() == Worker.State.DRAINING) {
-            s.end("its worker " + w.id + " " + (w.failureReason() == null ? "is gone" : w.failureReason()));
+            s.end("its worker " + w.id + " " + (w.failureReason() == null ? "was taken out of service" : w.failureReason()));
             call.completeExceptionally(sessionLost(s));
             return;
         }
@@ -522,6 +638,30 @@ final class PoolEngine implements PythonPool {
         if (enqueue(w.sessionQueue, call)) {
             pump(w);
         }
+    }
+
+    /** Sends the session's restore step to the worker it now lives on; its other calls wait for it. */
+    PendingCall newRestoreCall(SessionEntry s, String command, Object args) {
+        byte[] frame;
+        try {
+            frame = FrameCodec.encodeRequest(mapper, command, args, s.id);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the restore arguments of " + s + " cannot be written as JSON", e);
+        }
+        PendingCall restore = new PendingCall(command, s, frame, System.nanoTime(), settings.callTimeout().toNanos(),
+                false, true);
+        restore.whenComplete((reply, error) -> {
+            String problem = error != null ? unwrap(error).getMessage()
+                    : reply.kind() == FrameCodec.REPLY_OK ? null : FrameCodec.utf8(reply.body());
+            if (problem != null) {
+                s.end("its restore step '" + command + "' failed: " + problem);
+                LOG.warn("pool '{}': {} could not be restored: {}", name, s, problem);
+            } else {
+                LOG.info("pool '{}': {} restored on worker {}", name, s, reply.worker().id);
+            }
+        });
+        submit(restore);
+        return restore;
     }
 
     private boolean enqueue(ConcurrentLinkedQueue<PendingCall> target, PendingCall call) {
@@ -699,6 +839,8 @@ final class PoolEngine implements PythonPool {
                     return type.cast(mapper.readTree(reply.body()));
                 }
                 return mapper.readValue(reply.body(), type);
+            } catch (com.fasterxml.jackson.core.exc.StreamReadException e) {
+                throw brokenReply(reply, call, e);
             } catch (IOException e) {
                 String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe
                         ? jpe.getOriginalMessage() : e.getMessage();
@@ -711,8 +853,7 @@ final class PoolEngine implements PythonPool {
         try {
             error = mapper.readTree(reply.body());
         } catch (IOException e) {
-            throw new ProtocolException(name, "worker " + reply.worker().id + " sent an unreadable error reply to '"
-                    + call.command + "': " + abbreviate(FrameCodec.utf8(reply.body())), e);
+            throw brokenReply(reply, call, e);
         }
         String kind = error.path("kind").asText();
         String message = error.path("message").asText();
@@ -723,6 +864,15 @@ final class PoolEngine implements PythonPool {
             default -> throw new PythonException(name, call.command, workerId, error.path("type").asText("Exception"),
                     message, error.path("traceback").asText(""));
         }
+    }
+
+    /** A reply that is not JSON: the worker's output cannot be trusted, so it is replaced. */
+    private ProtocolException brokenReply(PendingCall.Reply reply, PendingCall call, Exception e) {
+        Worker w = reply.worker();
+        String what = "sent a reply to '" + call.command + "' that is not valid JSON: " + abbreviate(FrameCodec.utf8(reply.body()));
+        onWorkerFailed(w, what, new FrameCodec.MalformedFrameException(what));
+        return new ProtocolException(name, "worker " + w.id + " (pid " + w.pid() + ") " + what
+                + "; the worker was ended and is being replaced", e);
     }
 
     private static String abbreviate(String s) {
@@ -777,8 +927,17 @@ final class PoolEngine implements PythonPool {
         if (closed) {
             throw new PoolClosedException(name, "the pool is closed; no session can be opened");
         }
-        return sessions.compute(id, (k, existing) ->
+        SessionEntry entry = sessions.compute(id, (k, existing) ->
                 existing == null || existing.endedBecause() != null ? new SessionEntry(k, this, System.nanoTime()) : existing);
+        if (sessions.size() > settings.maxSessions()) {
+            // Over quota: evict in the background now rather than at the next periodic sweep.
+            try {
+                housekeeper.execute(guarded(this::expireSessions));
+            } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                // closing
+            }
+        }
+        return entry;
     }
 
     @Override
@@ -799,7 +958,7 @@ final class PoolEngine implements PythonPool {
         try {
             byte[] frame = FrameCodec.encodeRequest(mapper, "close_session", null, s.id);
             PendingCall notice = new PendingCall("close_session", null, frame, System.nanoTime(),
-                    settings.callTimeout().toNanos());
+                    settings.callTimeout().toNanos(), false, false);
             if (w.isReady() && w.tryAcquire()) {
                 send(w, notice);
             } else if (enqueue(w.sessionQueue, notice)) {
@@ -841,7 +1000,7 @@ final class PoolEngine implements PythonPool {
         long startupNanos = settings.startupTimeout().toNanos();
         for (Worker w : workers) {
             sweepWorker(w, now);
-            if (w.state() == Worker.State.STARTING && now - w.createdNanos > startupNanos) {
+            if (w.state() == Worker.State.STARTING && w.spawnedNanos != 0 && now - w.spawnedNanos > startupNanos) {
                 onWorkerFailed(w, "did not become ready within the startup timeout of "
                         + settings.startupTimeout().toMillis() + " ms", null);
             }
@@ -868,6 +1027,141 @@ final class PoolEngine implements PythonPool {
                 onDeadline(call, now);
             }
         }
+    }
+
+    /**
+     * The health check, every healthCheckInterval: a stopped or zombie process is failed at once;
+     * an idle worker is pinged (a ping past its deadline retires it, like any call); a busy worker
+     * is judged by progress (finished calls or CPU time), never by ping; recycling limits are applied.
+     */
+    private void checkHealth() {
+        long now = System.nanoTime();
+        long interval = settings.healthCheckInterval().toNanos();
+        for (Worker w : workers) {
+            if (!w.isReady()) {
+                continue;
+            }
+            ProcFs.Sample sample = ProcFs.sample(w.pid());
+            if (sample != null) {
+                if (sample.stopped()) {
+                    onWorkerFailed(w, "was found stopped (process state " + sample.state()
+                            + ": SIGSTOP or a debugger) by the health check", null);
+                    continue;
+                }
+                if (sample.state() == 'Z') {
+                    onWorkerFailed(w, "was found a zombie by the health check", null);
+                    continue;
+                }
+                if (sample.cpuTicks() != w.lastCpuTicks) {
+                    w.lastCpuTicks = sample.cpuTicks();
+                    w.lastProgressNanos = now;
+                }
+                w.rssBytes = sample.rssBytes();
+            }
+            if (w.inFlight() == 0) {
+                w.healthProblem = null;
+                if (now - w.lastReplyNanos >= interval) {
+                    ping(w, interval);
+                }
+            } else if (now - w.lastProgressNanos > 2 * interval) {
+                w.healthProblem = "worker " + w.id + " (pid " + w.pid() + ") has been busy for "
+                        + (now - w.lastProgressNanos) / 1_000_000 + " ms without progress (no call finished, no CPU used)";
+            } else {
+                w.healthProblem = null;
+            }
+            String recycle = recycleReason(w, now);
+            if (recycle != null) {
+                recycle(w, recycle);
+            }
+        }
+    }
+
+    private void ping(Worker w, long timeoutNanos) {
+        if (!w.tryAcquire()) {
+            return;
+        }
+        try {
+            byte[] frame = FrameCodec.encodeRequest(mapper, "ping", null, null);
+            send(w, new PendingCall("ping", null, frame, System.nanoTime(), Math.max(timeoutNanos,
+                    TimeUnit.SECONDS.toNanos(1)), false, false));
+        } catch (IOException e) {
+            w.releaseSlot();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String recycleReason(Worker w, long now) {
+        if (settings.recycleAfterCalls() > 0 && w.callsServed() >= settings.recycleAfterCalls()) {
+            return "it served " + w.callsServed() + " calls (recycleAfterCalls " + settings.recycleAfterCalls() + ")";
+        }
+        Duration maxAge = settings.recycleAfterAge();
+        if (maxAge != null) {
+            // +-5 % per worker, fixed by its id, so that workers started together do not all go together.
+            double jitter = 0.95 + 0.1 * ((w.id.hashCode() & 0x7fffffff) % 1000) / 1000.0;
+            long limit = (long) (maxAge.toNanos() * jitter);
+            if (now - w.createdNanos >= limit) {
+                return "it reached its maximum age of " + limit / 1_000_000 + " ms (recycleAfterAge " + maxAge.toMillis() + " ms +-5 %)";
+            }
+        }
+        if (settings.recycleAboveRssBytes() > 0 && w.rssBytes > settings.recycleAboveRssBytes()) {
+            return "its resident memory of " + w.rssBytes / (1 << 20) + " MiB passed recycleAboveRssBytes ("
+                    + settings.recycleAboveRssBytes() / (1 << 20) + " MiB)";
+        }
+        return null;
+    }
+
+    /**
+     * Replaces a worker without failing a call: it gets no new work, finishes what it runs, then
+     * gets end of input. Postponed while it holds sessions that could not be rebuilt elsewhere.
+     */
+    private void recycle(Worker w, String reason) {
+        long stranded = sessions.values().stream()
+                .filter(s -> s.worker() == w && s.touchedWorker() && !s.restorable()).count();
+        if (stranded > 0) {
+            w.healthProblem = "worker " + w.id + " is due for recycling (" + reason + ") but holds " + stranded
+                    + " session(s) without a restore step; it is kept until they end";
+            return;
+        }
+        retire(w, reason, true);
+    }
+
+    @Override
+    public PoolHealth health() {
+        List<String> problems = new ArrayList<>();
+        if (closed) {
+            return new PoolHealth(PoolHealth.Status.UNHEALTHY, List.of("pool '" + name + "' is closed"));
+        }
+        int ready = 0;
+        long now = System.nanoTime();
+        for (Worker w : workers) {
+            if (w.isReady()) {
+                ready++;
+            } else if (givenUp[w.slot] != null) {
+                problems.add(givenUp[w.slot]);
+                continue;
+            } else if (w.state() == Worker.State.STARTING && !building) {
+                problems.add("worker " + w.id + " is starting (" + (w.spawnedNanos == 0 ? "waiting for a start slot"
+                        : (now - w.spawnedNanos) / 1_000_000 + " ms so far") + ")"
+                        + (w.replaces == null ? "" : "; it " + w.replaces));
+            } else if (!w.isAlive()) {
+                problems.add("worker " + w.id + " " + w.failureReason() + "; a replacement is scheduled");
+            }
+            String problem = w.healthProblem;
+            if (problem != null) {
+                problems.add(problem);
+            }
+        }
+        for (Worker w : retiring) {
+            if (!w.gentleDrain) {
+                problems.add("worker " + w.id + " (pid " + w.pid() + ") is being ended: " + w.failureReason());
+            }
+        }
+        PoolHealth.Status status = ready == 0 ? PoolHealth.Status.UNHEALTHY
+                : problems.isEmpty() ? PoolHealth.Status.HEALTHY : PoolHealth.Status.DEGRADED;
+        if (ready == 0) {
+            problems.add(0, "no worker is ready to serve " + stateSummary());
+        }
+        return new PoolHealth(status, List.copyOf(problems));
     }
 
     private Runnable guarded(Runnable task) {

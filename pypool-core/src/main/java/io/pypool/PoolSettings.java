@@ -25,5 +25,12 @@ record PoolSettings(
         Duration sessionIdleTtl,
         int maxSessions,
         int maxFrameBytes,
+        Duration healthCheckInterval,
+        int maxConcurrentStarts,
+        int maxConsecutiveStartFailures,
+        long recycleAfterCalls,
+        Duration recycleAfterAge,
+        long recycleAboveRssBytes,
+        boolean reapOrphans,
         Executor callbackExecutor,
         ObjectMapper objectMapper) {}

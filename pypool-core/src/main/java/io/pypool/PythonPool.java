@@ -31,6 +31,12 @@ public interface PythonPool extends PythonCaller, AutoCloseable {
     PoolStats stats();
 
     /**
+     * What the background health checks saw: HEALTHY, DEGRADED or UNHEALTHY, with one line per
+     * problem naming the worker and what was seen. Cheap: it reads state, it does not ping.
+     */
+    PoolHealth health();
+
+    /**
      * Stops taking calls, lets accepted calls finish within the grace period, then ends every
      * worker (end of input, then TERM, then KILL) and returns once every Python process of the
      * pool has exited. Calling it again does nothing.

@@ -35,6 +35,13 @@ public final class PythonPoolBuilder {
     private Duration sessionIdleTtl = Duration.ofMinutes(30);
     private int maxSessions = 10_000;
     private int maxFrameBytes = 64 * 1024 * 1024;
+    private Duration healthCheckInterval = Duration.ofSeconds(5);
+    private int maxConcurrentStarts = 8;
+    private int maxConsecutiveStartFailures = 5;
+    private long recycleAfterCalls;
+    private Duration recycleAfterAge;
+    private long recycleAboveRssBytes;
+    private boolean reapOrphans = true;
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
 
@@ -178,6 +185,65 @@ public final class PythonPoolBuilder {
         return this;
     }
 
+    /**
+     * How often idle workers are pinged and busy ones checked for progress (CPU time, finished
+     * calls) and for being stopped; default 5 s. A dead or stuck worker shows in
+     * {@link PythonPool#health()} within one interval. Never runs on a caller's thread.
+     */
+    public PythonPoolBuilder healthCheckInterval(Duration interval) {
+        this.healthCheckInterval = checkPositive("healthCheckInterval", interval);
+        return this;
+    }
+
+    /** At most this many workers start at once (imports are CPU-heavy); default 8. */
+    public PythonPoolBuilder maxConcurrentStarts(int max) {
+        this.maxConcurrentStarts = checkRange("maxConcurrentStarts", max, 1, 1024);
+        return this;
+    }
+
+    /**
+     * After this many failed starts in a row, a worker slot is given up instead of restarted
+     * forever, and the pool reports itself DEGRADED with the reason; default 5. Restarts in
+     * between back off exponentially (the first is immediate).
+     */
+    public PythonPoolBuilder maxConsecutiveStartFailures(int max) {
+        this.maxConsecutiveStartFailures = checkRange("maxConsecutiveStartFailures", max, 1, 1000);
+        return this;
+    }
+
+    /** Replace a worker gracefully after it served this many calls; 0 (default) never. */
+    public PythonPoolBuilder recycleAfterCalls(long calls) {
+        if (calls < 0) {
+            throw invalid("recycleAfterCalls", calls, "must be 0 (off) or positive");
+        }
+        this.recycleAfterCalls = calls;
+        return this;
+    }
+
+    /** Replace a worker gracefully once it is this old, give or take 5 % so workers don't all go at once; default never. */
+    public PythonPoolBuilder recycleAfterAge(Duration age) {
+        this.recycleAfterAge = checkPositive("recycleAfterAge", age);
+        return this;
+    }
+
+    /** Replace a worker gracefully once its Python process's resident memory passes this; 0 (default) never. */
+    public PythonPoolBuilder recycleAboveRssBytes(long bytes) {
+        if (bytes < 0) {
+            throw invalid("recycleAboveRssBytes", bytes, "must be 0 (off) or positive");
+        }
+        this.recycleAboveRssBytes = bytes;
+        return this;
+    }
+
+    /**
+     * Whether a starting pool ends leftover workers of earlier runs whose JVM is gone (found by
+     * their command line, never by a PID alone); default true.
+     */
+    public PythonPoolBuilder reapOrphans(boolean reap) {
+        this.reapOrphans = reap;
+        return this;
+    }
+
     /** Where the stages of {@link PythonCaller#callAsync} futures run; default the common ForkJoinPool. */
     public PythonPoolBuilder callbackExecutor(Executor executor) {
         this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
@@ -208,7 +274,9 @@ public final class PythonPoolBuilder {
                 name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
                 List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
                 startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker,
-                sessionIdleTtl, maxSessions, maxFrameBytes, callbackExecutor,
+                sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
+                maxConsecutiveStartFailures, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans,
+                callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper);
         return PoolEngine.start(settings);
     }

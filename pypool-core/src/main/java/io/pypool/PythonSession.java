@@ -9,7 +9,22 @@ public interface PythonSession extends PythonCaller, AutoCloseable {
 
     String id();
 
-    /** Frees the session's state in its worker. Later calls start a fresh, empty session. */
+    /**
+     * Registers how to rebuild this session's state: if its worker is lost (crash, hang,
+     * recycling), the session moves to another worker, runs {@code command} with {@code args}
+     * there first, and its calls go on transparently. Calls that were running on the lost worker
+     * still fail with {@link WorkerCrashedException}. Without a restore step such a session fails
+     * with {@link SessionLostException}.
+     *
+     * @return this session
+     */
+    PythonSession onRestore(String command, Object args);
+
+    /**
+     * Frees the session's state in its worker (asynchronously, after the session's earlier calls).
+     * Later calls through this handle fail with {@link SessionLostException}; {@code pool.session(id)}
+     * opens a fresh session under the same id.
+     */
     @Override
     void close();
 }

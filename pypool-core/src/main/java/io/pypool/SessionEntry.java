@@ -18,6 +18,12 @@ final class SessionEntry implements PythonSession {
     /** True once a call of this session reached its worker: from then on, state may exist there. */
     private volatile boolean touchedWorker;
     private volatile String endedBecause;
+    private volatile String restoreCommand;
+    private volatile Object restoreArgs;
+    /** Set when the session moved to a new worker and its restore step has not been sent yet. */
+    private boolean restorePending;
+    /** The restore call under way; the session's other calls wait for it. */
+    private CompletableFuture<PendingCall.Reply> restoring;
 
     SessionEntry(String id, PoolEngine pool, long now) {
         this.id = id;
@@ -45,6 +51,20 @@ final class SessionEntry implements PythonSession {
         pool.closeSession(this, "closed by its owner");
     }
 
+    @Override
+    public PythonSession onRestore(String command, Object args) {
+        if (command == null || command.isEmpty()) {
+            throw new IllegalArgumentException("restore command must be a non-empty name");
+        }
+        this.restoreArgs = args;
+        this.restoreCommand = command;
+        return this;
+    }
+
+    boolean restorable() {
+        return restoreCommand != null;
+    }
+
     Worker worker() {
         return worker;
     }
@@ -59,9 +79,14 @@ final class SessionEntry implements PythonSession {
      */
     synchronized Worker pin(PoolEngine engine) {
         Worker w = worker;
-        if (w != null && !touchedWorker && !w.isAlive()) {
+        boolean gone = w != null && (!w.isAlive() || w.state() == Worker.State.DRAINING);
+        if (gone && (!touchedWorker || restoreCommand != null)) {
+            // Nothing was lost (it never reached that worker), or the owner told us how to rebuild it.
             w.unpinSession();
-            w = null; // it died before this session did anything there: nothing was lost
+            restorePending = touchedWorker;
+            touchedWorker = false;
+            worker = null;
+            w = null;
         }
         if (w == null) {
             w = engine.leastLoadedForSession();
@@ -71,6 +96,20 @@ final class SessionEntry implements PythonSession {
             }
         }
         return w;
+    }
+
+    /**
+     * What a call of this session must wait for before it is sent: null when nothing, else the
+     * restore call (created here, once, by the first call that finds the session moved).
+     */
+    synchronized CompletableFuture<PendingCall.Reply> restoreGate(PoolEngine engine) {
+        if (restorePending) {
+            restorePending = false;
+            restoring = engine.newRestoreCall(this, restoreCommand, restoreArgs);
+            return restoring;
+        }
+        CompletableFuture<PendingCall.Reply> r = restoring;
+        return r != null && !r.isDone() ? r : null;
     }
 
     void markTouched() {

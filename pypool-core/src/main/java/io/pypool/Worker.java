@@ -51,6 +51,22 @@ final class Worker {
     private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
 
     final long createdNanos;
+    /** When the process was started (0 until then): the startup timeout counts from here. */
+    volatile long spawnedNanos;
+    /** Set once the worker left STARTING (ready or failed), so a start slot is given back exactly once. */
+    final java.util.concurrent.atomic.AtomicBoolean startSettled = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Last reply, or hello: a worker quiet for a health interval gets pinged. */
+    volatile long lastReplyNanos;
+    /** Last time a call finished or the process used CPU: how a busy worker is judged. */
+    volatile long lastProgressNanos;
+    volatile long lastCpuTicks = -1;
+    volatile long rssBytes = -1;
+    /** What the health check last found wrong with this worker, or null. */
+    volatile String healthProblem;
+    /** Why this worker exists, when it replaces another ("replaces w2, which crashed"). */
+    volatile String replaces;
+    /** True when it is being retired gently (recycling): it gets end of input, not a kill. */
+    volatile boolean gentleDrain;
     private volatile Process process;
     private volatile OutputStream stdin;
     private volatile Thread readerThread;
@@ -71,6 +87,7 @@ final class Worker {
     /** Starts the process. Runs on the pool's spawner thread, which outlives every worker it starts. */
     void spawn(ProcessBuilder builder) {
         try {
+            spawnedNanos = System.nanoTime();
             Process p = builder.start();
             process = p;
             stdin = p.getOutputStream();
@@ -231,6 +248,9 @@ final class Worker {
             throw new FrameCodec.MalformedFrameException("reply to unknown request id " + frame.requestId());
         }
         callsServed.incrementAndGet();
+        long now = System.nanoTime();
+        lastReplyNanos = now;
+        lastProgressNanos = now;
         releaseSlot();
         // Next call first, so the worker is busy again while this caller wakes up.
         pool.onSlotFreed(this);
@@ -245,6 +265,8 @@ final class Worker {
             pool.onWorkerFailed(this, "sent an unreadable hello: " + FrameCodec.utf8(frame.body()), e);
             return;
         }
+        lastReplyNanos = System.nanoTime();
+        lastProgressNanos = lastReplyNanos;
         if (transition(State.STARTING, State.READY)) {
             pool.onWorkerReady(this, hello);
         }

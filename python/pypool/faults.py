@@ -1,0 +1,121 @@
+"""Fault injection: workers that misbehave on purpose, for resilience tests of pypool and of code
+that uses it. Load it as a handler module (``handlerModules("pypool.faults")``); nothing here runs
+unless a test asks for it.
+
+At import, environment variables shape how the worker starts; each applies only to the workers
+named in ``PYPOOL_FAULT_WORKERS`` (comma-separated ids such as ``w1,w3``; unset means every worker,
+replacements included). Replacements get new ids, so naming ids limits a fault to first starts:
+
+- ``PYPOOL_FAULT_START_DELAY_S``: sleep this long before saying hello (a slow import).
+- ``PYPOOL_FAULT_START_FAIL``: raise an ImportError with this text (a broken module).
+- ``PYPOOL_FAULT_START_CRASH``: exit with this code during start (a crash loop).
+
+Commands inject faults while serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import time
+
+from . import command, current_worker, protocol
+from . import worker as _worker
+
+
+def _applies() -> bool:
+    chosen = os.environ.get("PYPOOL_FAULT_WORKERS", "").strip()
+    return not chosen or current_worker() in {w.strip() for w in chosen.split(",")}
+
+
+if _applies():
+    if os.environ.get("PYPOOL_FAULT_START_DELAY_S"):
+        time.sleep(float(os.environ["PYPOOL_FAULT_START_DELAY_S"]))
+    if os.environ.get("PYPOOL_FAULT_START_CRASH"):
+        os._exit(int(os.environ["PYPOOL_FAULT_START_CRASH"]))
+    if os.environ.get("PYPOOL_FAULT_START_FAIL"):
+        raise ImportError(os.environ["PYPOOL_FAULT_START_FAIL"])
+
+
+def _raw(data: bytes) -> None:
+    channel = _worker.CHANNEL
+    if channel is None:
+        raise RuntimeError("pypool.faults needs a running worker")
+    with channel._write_lock:
+        protocol.write_all(channel.out_fd, data)
+
+
+@command("fault.crash")
+def crash(signal_number: int = signal.SIGKILL, exit_code: int = -1) -> None:
+    """Dies mid-call: by a signal (default SIGKILL) or, with exit_code >= 0, by exiting."""
+    if exit_code >= 0:
+        os._exit(exit_code)
+    os.kill(os.getpid(), signal_number)
+    time.sleep(60)
+
+
+@command("fault.hang")
+def hang(seconds: float = 3600.0) -> None:
+    """Never returns (within any sensible deadline)."""
+    time.sleep(seconds)
+
+
+@command("fault.stop")
+def stop() -> None:
+    """Stops the whole process with SIGSTOP, mid-call."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+@command("fault.garbage")
+def garbage(text: str = "this is not a frame\n") -> None:
+    """Writes text straight onto the protocol channel, as a stray print() to the real stdout would."""
+    _raw(text.encode("utf-8"))
+    time.sleep(3600)
+
+
+@command("fault.oversized_frame")
+def oversized_frame() -> None:
+    """Announces a frame far larger than any limit."""
+    _raw(struct.pack(">IBBHQ", 0x7FFFFFF0, protocol.REPLY_OK, 0, 0, _worker.CURRENT_REQUEST.get()))
+    time.sleep(3600)
+
+
+@command("fault.invalid_json")
+def invalid_json() -> None:
+    """Replies to the current request with a body that is not JSON."""
+    _raw(protocol.encode(protocol.REPLY_OK, _worker.CURRENT_REQUEST.get(), b"{not json"))
+    time.sleep(3600)
+
+
+@command("fault.unknown_request")
+def unknown_request() -> None:
+    """Replies to a request the host never sent."""
+    _raw(protocol.encode(protocol.REPLY_OK, 987654321, json.dumps("surprise").encode()))
+    time.sleep(3600)
+
+
+@command("fault.echo")
+def echo(nonce: str, delay_ms: float = 0) -> dict:
+    """Echoes a nonce after an optional delay, with the worker that answered."""
+    if delay_ms:
+        time.sleep(delay_ms / 1000.0)
+    return {"nonce": nonce, "worker": current_worker(), "pid": os.getpid()}
+
+
+@command("fault.print")
+def print_text(text: str) -> str:
+    """Prints to stdout, which pypool sends to the log, never into the protocol."""
+    print(text)
+    return text
+
+
+@command("fault.rss")
+def allocate(megabytes: int) -> int:
+    """Grows the process's resident memory by about this much, and keeps it."""
+    _HOARD.append(bytearray(os.urandom(1)) * (megabytes << 20))
+    return sum(len(b) for b in _HOARD) >> 20
+
+
+_HOARD: list = []
