@@ -4,7 +4,8 @@ unless a test asks for it.
 
 At import, environment variables shape how the worker starts; each applies only to the workers
 named in ``PYPOOL_FAULT_WORKERS`` (comma-separated ids such as ``w1,w3``; unset means every worker,
-replacements included). Replacements get new ids, so naming ids limits a fault to first starts:
+replacements included) and not named in ``PYPOOL_FAULT_SPARE_WORKERS``. Replacements get new ids,
+so naming ids limits a fault to first starts, and sparing ids limits it to all the others:
 
 - ``PYPOOL_FAULT_START_DELAY_S``: sleep this long before saying hello (a slow import).
 - ``PYPOOL_FAULT_START_FAIL``: raise an ImportError with this text (a broken module).
@@ -26,8 +27,11 @@ from . import worker as _worker
 
 
 def _applies() -> bool:
-    chosen = os.environ.get("PYPOOL_FAULT_WORKERS", "").strip()
-    return not chosen or current_worker() in {w.strip() for w in chosen.split(",")}
+    def ids(var: str) -> set:
+        return {w.strip() for w in os.environ.get(var, "").split(",") if w.strip()}
+
+    chosen = ids("PYPOOL_FAULT_WORKERS")
+    return (not chosen or current_worker() in chosen) and current_worker() not in ids("PYPOOL_FAULT_SPARE_WORKERS")
 
 
 if _applies():

@@ -246,6 +246,9 @@ def main(argv: Optional[list] = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
+    # Run as `python -m pypool.worker`, this file is `__main__`; serve from the canonical
+    # `pypool.worker` module instead, so that code importing it (pypool.faults) sees the live state.
+    from pypool import worker as _canonical
+    code = _canonical.main()
     sys.stderr.flush()
     os._exit(code)  # handler threads (concurrency > 1) must not hold the exit

@@ -71,3 +71,34 @@ def meet(parties: int) -> bool:
         barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=20))
     barrier.wait()
     return True
+
+
+@pypool.command("t.crash_after_print")
+def crash_after_print(line: str) -> None:
+    import signal
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pypool.command("t.crash_when_file")
+def crash_when_file(path: str) -> None:
+    """Holds its worker until `path` exists, then dies: a crash at a moment the test chooses."""
+    import signal
+    wait_for_file(path)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pypool.command("t.crash_once")
+def crash_once(marker: str) -> int:
+    """Dies the first time it runs anywhere (it leaves a marker file), succeeds after that."""
+    import signal
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return os.getpid()
+
+
+@pypool.command("t.env")
+def env(name: str):
+    return os.environ.get(name)

@@ -64,6 +64,8 @@ final class PoolEngine implements PythonPool {
     private final AtomicInteger queued = new AtomicInteger();
     private final Map<String, SessionEntry> sessions = new ConcurrentHashMap<>();
 
+    private final java.util.ArrayDeque<String> incidents = new java.util.ArrayDeque<>();
+    private static final int MAX_INCIDENTS = 20;
     private final AtomicInteger workerIds = new AtomicInteger();
     private final AtomicLong restarts = new AtomicLong();
     private final ExecutorService spawner;
@@ -237,6 +239,11 @@ final class PoolEngine implements PythonPool {
                         building = false;
                         return;
                     }
+                    List<String> abandoned = Arrays.stream(givenUp).filter(java.util.Objects::nonNull).toList();
+                    if (abandoned.size() > settings.workers() - settings.minReadyWorkers()) {
+                        throw new PoolStartupException(name, "too few workers can start to reach minReadyWorkers ("
+                                + settings.minReadyWorkers() + "): " + String.join("; ", abandoned), null);
+                    }
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
                         throw new PoolStartupException(name, ready + " of " + settings.minReadyWorkers()
@@ -296,16 +303,18 @@ final class PoolEngine implements PythonPool {
         if (wasStarting && startupFailure == null && !tail.isEmpty()) {
             startupFailure = String.join("\n", tail);
         }
-        failPendingOrRetry(w, call -> protocolBroken
+        java.util.function.Function<PendingCall, PypoolException> verdict = call -> protocolBroken
                 ? new ProtocolException(name, "call '" + call.command + "' failed: worker " + w.id + " (pid " + w.pid()
                         + ") " + what + "; the worker was ended and is being replaced", cause)
                 : new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker " + w.id + " (pid "
-                        + w.pid() + ") " + what + " while running it" + stderrSuffix(tail), exit, tail));
+                        + w.pid() + ") " + what + " while running it" + stderrSuffix(tail), exit, tail);
+        failPendingOrRetry(w, verdict);
         failSessionQueue(w, "worker " + w.id + " " + what);
         if (closed) {
             return;
         }
-        if (building && wasStarting) {
+        if (building && wasStarting && settings.minReadyWorkers() == settings.workers()) {
+            // Every worker is required and this one could not start: the same would happen again.
             synchronized (lifecycle) {
                 buildFailure = "worker " + w.id + " failed to start: " + what
                         + (startupFailure == null ? "" : "\n" + startupFailure);
@@ -313,6 +322,7 @@ final class PoolEngine implements PythonPool {
             }
             return;
         }
+        incident("worker " + w.id + " (pid " + w.pid() + ") " + what + (wasStarting ? " while starting" : ""));
         if (wasStarting) {
             LOG.warn("pool '{}': worker {} failed to start: {}{}", name, w.id, what,
                     startupFailure == null ? "" : "\n" + startupFailure);
@@ -325,12 +335,25 @@ final class PoolEngine implements PythonPool {
                     + " (maxConsecutiveStartFailures); the last: worker " + w.id + " " + what
                     + (startupFailure == null ? "" : ": " + firstLine(startupFailure));
             givenUp[w.slot] = why;
+            incident(why);
             LOG.error("pool '{}': {}", name, why);
+            synchronized (lifecycle) {
+                lifecycle.notifyAll(); // a build waiting for this slot can stop waiting
+            }
             return;
         }
         long delay = failures <= 1 ? 0 : Math.min(MAX_RESTART_BACKOFF_MILLIS, 100L << Math.min(20, failures - 2));
         String replacing = "replaces " + w.id + ", which " + what;
         scheduleOrRun(() -> replace(w, replacing), delay);
+    }
+
+    private void incident(String what) {
+        synchronized (incidents) {
+            if (incidents.size() == MAX_INCIDENTS) {
+                incidents.removeFirst();
+            }
+            incidents.addLast(java.time.Instant.now() + " " + what);
+        }
     }
 
     private void scheduleOrRun(Runnable task, long delayMillis) {
@@ -384,6 +407,7 @@ final class PoolEngine implements PythonPool {
         if (!w.transition(Worker.State.READY, Worker.State.DRAINING)) {
             return;
         }
+        incident("worker " + w.id + " (pid " + w.pid() + ") " + (gentle ? "recycled: " : "retired: ") + reason);
         if (gentle) {
             LOG.info("pool '{}': recycling worker {} (pid {}): {}", name, w.id, w.pid(), reason);
         } else {
@@ -412,22 +436,14 @@ final class PoolEngine implements PythonPool {
                 return;
             }
             w.kill(2_000);
-            failPending(w, call -> new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker "
+            failPendingOrRetry(w, call -> new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker "
                     + w.id + " was ended after another call on it hung", null, List.of()));
-        }
-    }
-
-    private void failPending(Worker w, java.util.function.Function<PendingCall, PypoolException> failure) {
-        for (Long requestId : List.copyOf(w.pending.keySet())) {
-            PendingCall call = w.pending.remove(requestId);
-            if (call != null) {
-                call.completeExceptionally(failure.apply(call));
-            }
         }
     }
 
     /** Fails what was running on a dead worker, except idempotent calls, which get one more try elsewhere. */
     private void failPendingOrRetry(Worker w, java.util.function.Function<PendingCall, PypoolException> failure) {
+        w.pendingFailure = failure;
         long now = System.nanoTime();
         for (Long requestId : List.copyOf(w.pending.keySet())) {
             PendingCall call = w.pending.remove(requestId);
@@ -727,13 +743,12 @@ final class PoolEngine implements PythonPool {
 
     private void send(Worker w, PendingCall call) {
         w.send(call);
-        if (!w.isAlive() && w.pending.remove(call.requestId(), call)) {
-            // The worker died while this call was being handed to it, and the failure sweep missed
-            // it. It never ran, so it may go elsewhere.
-            if (call.session == null) {
-                reroute(call);
-            } else {
-                call.completeExceptionally(sessionLost(call.session));
+        if (!w.isAlive()) {
+            // The worker ended while this call was handed to it. If its failure sweep already ran,
+            // it missed this call: sweep again with the same verdict. If not, that sweep will see it.
+            java.util.function.Function<PendingCall, PypoolException> verdict = w.pendingFailure;
+            if (verdict != null) {
+                failPendingOrRetry(w, verdict);
             }
         }
     }
@@ -898,7 +913,9 @@ final class PoolEngine implements PythonPool {
     }
 
     private SessionLostException sessionLost(SessionEntry s) {
-        return new SessionLostException(name, s.id, s + " is no longer usable: " + s.endedBecause()
+        String why = s.endedBecause() == null ? "its worker " + (s.worker() == null ? "" : s.worker().id + " ")
+                + "is gone" : s.endedBecause();
+        return new SessionLostException(name, s.id, s + " is no longer usable: " + why
                 + "; open a new session (pool.session(id) gives a fresh one)");
     }
 
@@ -1129,7 +1146,7 @@ final class PoolEngine implements PythonPool {
     public PoolHealth health() {
         List<String> problems = new ArrayList<>();
         if (closed) {
-            return new PoolHealth(PoolHealth.Status.UNHEALTHY, List.of("pool '" + name + "' is closed"));
+            return new PoolHealth(PoolHealth.Status.UNHEALTHY, List.of("pool '" + name + "' is closed"), recentIncidents());
         }
         int ready = 0;
         long now = System.nanoTime();
@@ -1161,7 +1178,13 @@ final class PoolEngine implements PythonPool {
         if (ready == 0) {
             problems.add(0, "no worker is ready to serve " + stateSummary());
         }
-        return new PoolHealth(status, List.copyOf(problems));
+        return new PoolHealth(status, List.copyOf(problems), recentIncidents());
+    }
+
+    private List<String> recentIncidents() {
+        synchronized (incidents) {
+            return List.copyOf(incidents);
+        }
     }
 
     private Runnable guarded(Runnable task) {
@@ -1232,7 +1255,7 @@ final class PoolEngine implements PythonPool {
                     call.completeExceptionally(new PoolClosedException(name, "the pool closed before call '"
                             + call.command + "' got a worker"));
                 }
-                failPending(w, c -> new PoolClosedException(name, "the pool closed while call '" + c.command
+                failPendingOrRetry(w, c -> new PoolClosedException(name, "the pool closed while call '" + c.command
                         + "' was still running on worker " + w.id + " (close grace period "
                         + settings.closeGracePeriod().toMillis() + " ms passed)"));
                 w.closeInput();

@@ -8,9 +8,12 @@ import java.util.List;
  * @param status   HEALTHY when every worker is ready and nothing is wrong; DEGRADED when the pool
  *                 serves but something is (a worker replaced, starting, stuck or given up);
  *                 UNHEALTHY when no worker can serve
- * @param problems one line per problem: which worker, what was seen
+ * @param problems one line per problem now: which worker, what was seen
+ * @param recentIncidents the pool's last incidents, newest last, each with its time: workers that
+ *                 crashed, hung, were found stopped, broke the protocol, were recycled or given up.
+ *                 A replaced worker leaves the problems once its replacement is ready, but stays here.
  */
-public record PoolHealth(Status status, List<String> problems) {
+public record PoolHealth(Status status, List<String> problems, List<String> recentIncidents) {
     public enum Status { HEALTHY, DEGRADED, UNHEALTHY }
 
     public boolean isHealthy() {

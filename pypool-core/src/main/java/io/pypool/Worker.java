@@ -65,6 +65,8 @@ final class Worker {
     volatile String healthProblem;
     /** Why this worker exists, when it replaces another ("replaces w2, which crashed"). */
     volatile String replaces;
+    /** How calls still pending on this worker fail, set once it failed; read by senders that raced with the failure. */
+    volatile java.util.function.Function<PendingCall, PypoolException> pendingFailure;
     /** True when it is being retired gently (recycling): it gets end of input, not a kill. */
     volatile boolean gentleDrain;
     private volatile Process process;

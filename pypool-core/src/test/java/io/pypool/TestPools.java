@@ -16,7 +16,7 @@ final class TestPools {
     static PythonPoolBuilder builder() {
         return PythonPool.builder()
                 .pythonPath(TEST_HANDLERS)
-                .handlerModules("pypool.examples", "pypool_test_handlers")
+                .handlerModules("pypool.examples", "pypool.faults", "pypool_test_handlers")
                 .workers(2)
                 .startupTimeout(Duration.ofSeconds(60))
                 .callTimeout(Duration.ofSeconds(30));
@@ -29,6 +29,17 @@ final class TestPools {
     static boolean alive(long pid) {
         Optional<ProcessHandle> handle = ProcessHandle.of(pid);
         return handle.isPresent() && handle.get().isAlive();
+    }
+
+    /** Sends a signal by name (STOP, CONT, KILL) the way an operator would. */
+    static void signal(long pid, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
+    }
+
+    static boolean allReady(PythonPool pool, int expected) {
+        List<PoolStats.Worker> ws = pool.stats().workers();
+        return ws.size() == expected && ws.stream().allMatch(w -> w.state().equals("READY"));
     }
 
     static void assertNoneAlive(List<Long> pids) {

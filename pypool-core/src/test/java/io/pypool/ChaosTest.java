@@ -1,0 +1,139 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 32 threads call a pool for about 20 s while workers are killed at random every ~500 ms, one is
+ * stopped with SIGSTOP and one writes garbage onto its protocol channel. Run alone with
+ * {@code ./mvnw -pl pypool-core test -Dgroups=chaos}.
+ */
+@Tag("chaos")
+class ChaosTest {
+    private static final int THREADS = 32;
+    private static final int WORKERS = 4;
+    private static final Duration RUN = Duration.ofSeconds(20);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
+    /** How far past its deadline a call may return: scheduling on a loaded 2-core machine, not a hang. */
+    private static final Duration DEADLINE_MARGIN = Duration.ofMillis(500);
+
+    @Test
+    void poolSurvivesRandomKillsAStoppedWorkerAndGarbageWithNothingMisdelivered() throws Exception {
+        Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
+        AtomicLong misdelivered = new AtomicLong();
+        AtomicLong overdue = new AtomicLong();
+        AtomicLong worstOverrunMillis = new AtomicLong();
+        Set<Long> pidsSeen = ConcurrentHashMap.newKeySet();
+        List<Long> allPids;
+
+        PythonPool pool = TestPools.builder().name("chaos").workers(WORKERS).callTimeout(CALL_TIMEOUT)
+                .healthCheckInterval(Duration.ofMillis(200)).maxQueuedCalls(10_000).build();
+        try {
+            long end = System.nanoTime() + RUN.toNanos();
+            List<Thread> callers = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                int thread = t;
+                Thread caller = new Thread(() -> {
+                    long n = 0;
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    while (System.nanoTime() < end) {
+                        String nonce = thread + "/" + n++;
+                        CallOptions options = random.nextBoolean() ? CallOptions.DEFAULTS : CallOptions.idempotent();
+                        long started = System.nanoTime();
+                        String outcome;
+                        try {
+                            JsonNode reply = pool.call("fault.echo", Map.of("nonce", nonce, "delay_ms", random.nextInt(3)),
+                                    JsonNode.class, options);
+                            pidsSeen.add(reply.get("pid").asLong());
+                            if (!nonce.equals(reply.get("nonce").asText())) {
+                                misdelivered.incrementAndGet();
+                            }
+                            outcome = "success";
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (RuntimeException e) {
+                            outcome = e.getClass().getSimpleName();
+                        }
+                        long overrun = System.nanoTime() - started - CALL_TIMEOUT.toNanos();
+                        worstOverrunMillis.accumulateAndGet(overrun / 1_000_000, Math::max);
+                        if (overrun > DEADLINE_MARGIN.toNanos()) {
+                            overdue.incrementAndGet();
+                        }
+                        outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+                    }
+                }, "chaos-caller-" + t);
+                callers.add(caller);
+                caller.start();
+            }
+
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            int round = 0;
+            Map<String, Integer> injected = new TreeMap<>();
+            while (System.nanoTime() < end) {
+                Thread.sleep(400 + random.nextInt(200)); // the chaos schedule itself, not a wait for a condition
+                List<PoolStats.Worker> ready = pool.stats().workers().stream().filter(w -> w.state().equals("READY")).toList();
+                ready.forEach(w -> pidsSeen.add(w.pid()));
+                if (ready.isEmpty()) {
+                    continue;
+                }
+                PoolStats.Worker victim = ready.get(random.nextInt(ready.size()));
+                round++;
+                if (round == 10) {
+                    TestPools.signal(victim.pid(), "STOP");
+                    injected.merge("SIGSTOP", 1, Integer::sum);
+                } else if (round == 20) {
+                    try {
+                        pool.call("fault.garbage", Map.of("text", "chaos: garbage written onto the protocol channel\n"), JsonNode.class,
+                                CallOptions.timeout(Duration.ofSeconds(5)));
+                    } catch (ProtocolException expected) {
+                        injected.merge("garbage", 1, Integer::sum);
+                    } catch (PypoolException other) {
+                        injected.merge("garbage (" + other.getClass().getSimpleName() + ")", 1, Integer::sum);
+                    }
+                } else {
+                    ProcessHandle.of(victim.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                    injected.merge("SIGKILL", 1, Integer::sum);
+                }
+            }
+            for (Thread caller : callers) {
+                caller.join();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> TestPools.allReady(pool, WORKERS));
+            pool.stats().workers().forEach(w -> pidsSeen.add(w.pid()));
+
+            Map<String, Long> byOutcome = new TreeMap<>();
+            outcomes.forEach((k, v) -> byOutcome.put(k, v.sum()));
+            System.out.printf("chaos: faults injected %s; calls by outcome %s; misdelivered %d; overdue %d "
+                            + "(worst overrun %d ms past the %d ms deadline); restarts %d; health %s%n",
+                    injected, byOutcome, misdelivered.get(), overdue.get(), Math.max(0, worstOverrunMillis.get()),
+                    CALL_TIMEOUT.toMillis(), pool.stats().restarts(), pool.health());
+
+            assertThat(injected.get("SIGKILL")).isGreaterThan(20);
+            assertThat(injected).containsKeys("SIGSTOP", "garbage");
+            assertThat(misdelivered.get()).as("replies delivered to the wrong caller").isZero();
+            assertThat(overdue.get()).as("calls that outlived their deadline by more than %s", DEADLINE_MARGIN).isZero();
+            assertThat(byOutcome.get("success")).isGreaterThan(1000L);
+            assertThat(byOutcome.keySet()).as("only these failures are expected under chaos")
+                    .isSubsetOf("success", "WorkerCrashedException", "CallTimeoutException");
+            assertThat(pool.stats().workers()).hasSize(WORKERS);
+        } finally {
+            allPids = new ArrayList<>(pidsSeen);
+            pool.close();
+        }
+        TestPools.assertNoneAlive(allPids);
+    }
+}

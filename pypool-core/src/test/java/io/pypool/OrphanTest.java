@@ -1,0 +1,88 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OrphanTest {
+
+    /** Run in a child JVM: builds a pool, prints its worker pids, then waits to be killed. */
+    public static void main(String[] args) throws Exception {
+        PythonPool pool = TestPools.builder().name("orphan-child").workers(Integer.parseInt(args[0])).build();
+        for (long pid : TestPools.pids(pool)) {
+            System.out.println("worker-pid " + pid);
+        }
+        System.out.println("ready");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    @Test
+    void jvmKilledWithSigkillLeavesNoWorker() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "-Dpypool.testPythonPath=" + TestPools.TEST_HANDLERS.toAbsolutePath(),
+                OrphanTest.class.getName(), "3")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<Long> pids = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("ready")) {
+                if (line.startsWith("worker-pid ")) {
+                    pids.add(Long.parseLong(line.substring(11)));
+                }
+            }
+            assertThat(pids).hasSize(3).allSatisfy(pid -> assertThat(TestPools.alive(pid)).isTrue());
+            child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+            child.waitFor();
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+                    .untilAsserted(() -> TestPools.assertNoneAlive(pids));
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
+    void startingPoolEndsLeftoversOfAnEarlierRunAndNothingElse() throws Exception {
+        String python = PythonRuntime.resolve("python3").executable();
+        // A leftover: a stopped "worker" of a run whose JVM (pid 999999999) is gone. Stopped, it can
+        // check nothing itself; only the reaper can end it.
+        Process leftover = new ProcessBuilder(python, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSTOP)",
+                "-m", "pypool.worker", "--run-id", "0ldrun", "--parent-pid", "999999999").start();
+        // Not ours: same shape of command line, but no run id.
+        Process bystander = new ProcessBuilder(python, "-c", "import time; time.sleep(600)", "-m", "pypool.worker")
+                .start();
+        try {
+            await().until(() -> ProcessFs.state(leftover.pid()) == 'T');
+            try (PythonPool pool = TestPools.builder().workers(1).build()) {
+                assertThat(pool.call("add", List.of(1, 2), Integer.class)).isEqualTo(3);
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> !leftover.isAlive());
+            assertThat(bystander.isAlive()).isTrue();
+        } finally {
+            leftover.destroyForcibly();
+            bystander.destroyForcibly();
+        }
+    }
+
+    /** Reads a process's state letter, for waiting until the leftover has stopped itself. */
+    static final class ProcessFs {
+        static char state(long pid) {
+            ProcFs.Sample s = ProcFs.sample(pid);
+            return s == null ? '?' : s.state();
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static String classpathSeparator() {
+        return File.pathSeparator;
+    }
+}
