@@ -103,6 +103,9 @@ class Command:
 
 
 _COMMANDS: Dict[str, Command] = {}
+# Called with the command's name before each registered handler runs; empty unless fault
+# injection (pypool.faults) asks for it, so the ordinary path pays one truth test.
+BEFORE_CALL: List[Callable[[str], None]] = []
 _WORKER_ID = ""
 
 

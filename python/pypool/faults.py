@@ -11,7 +11,15 @@ so naming ids limits a fault to first starts, and sparing ids limits it to all t
 - ``PYPOOL_FAULT_START_FAIL``: raise an ImportError with this text (a broken module).
 - ``PYPOOL_FAULT_START_CRASH``: exit with this code during start (a crash loop).
 
-Commands inject faults while serving.
+And while the worker serves (counting only registered commands, never ping or stats):
+
+- ``PYPOOL_FAULT_CRASH_ON_CALL``: die with SIGKILL at the start of the Nth call.
+- ``PYPOOL_FAULT_HANG_ON``: calls of these commands (comma-separated) never return.
+- ``PYPOOL_FAULT_REPLY_DELAY_MS``: every call waits this long first.
+- ``PYPOOL_FAULT_GARBAGE_ON``: calls of these commands write text onto the protocol channel.
+- ``PYPOOL_FAULT_PRINT``: every call prints this text to stdout (which the pool logs).
+
+The ``fault.*`` commands inject the same faults on demand.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import signal
 import struct
 import time
 
-from . import command, current_worker, protocol
+from . import _registry, command, current_worker, protocol
 from . import worker as _worker
 
 
@@ -41,6 +49,45 @@ if _applies():
         os._exit(int(os.environ["PYPOOL_FAULT_START_CRASH"]))
     if os.environ.get("PYPOOL_FAULT_START_FAIL"):
         raise ImportError(os.environ["PYPOOL_FAULT_START_FAIL"])
+
+
+def _commands(var: str) -> set:
+    return {c.strip() for c in os.environ.get(var, "").split(",") if c.strip()}
+
+
+class _CallFaults:
+    """The per-call faults the environment asks for, run before each handler."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.crash_on = int(os.environ.get("PYPOOL_FAULT_CRASH_ON_CALL", "0") or 0)
+        self.hang_on = _commands("PYPOOL_FAULT_HANG_ON")
+        self.garbage_on = _commands("PYPOOL_FAULT_GARBAGE_ON")
+        self.delay_s = float(os.environ.get("PYPOOL_FAULT_REPLY_DELAY_MS", "0") or 0) / 1000.0
+        self.print_text = os.environ.get("PYPOOL_FAULT_PRINT")
+
+    def wanted(self) -> bool:
+        return bool(self.crash_on or self.hang_on or self.garbage_on or self.delay_s or self.print_text)
+
+    def __call__(self, name: str) -> None:
+        self.calls += 1
+        if self.crash_on and self.calls == self.crash_on:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if self.print_text is not None:
+            print(self.print_text, flush=True)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if name in self.garbage_on:
+            _raw(f"garbage from a faulty worker during '{name}'\n".encode("utf-8"))
+            time.sleep(3600)
+        if name in self.hang_on:
+            time.sleep(10 ** 6)
+
+
+if _applies():
+    _faults = _CallFaults()
+    if _faults.wanted():
+        _registry.BEFORE_CALL.append(_faults)
 
 
 def _raw(data: bytes) -> None:

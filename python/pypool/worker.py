@@ -128,6 +128,9 @@ class Worker:
                         f"unknown command '{name}'; this worker serves: "
                         f"{', '.join(sorted(self._builtins) + _registry.registered_commands())}")
             return _ANSWERED
+        if _registry.BEFORE_CALL:
+            for hook in _registry.BEFORE_CALL:
+                hook(name)
         session = None
         if cmd.wants_session and session_id is not None:
             session = self.sessions.get(session_id)

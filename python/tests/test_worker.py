@@ -14,12 +14,12 @@ RUNTIME = os.path.dirname(HERE)
 
 
 class WorkerProcess:
-    def __init__(self, *modules, extra=()):
+    def __init__(self, *modules, extra=(), env=None):
         args = [sys.executable, "-m", "pypool.worker", "--worker", "t-0", "--parent-pid", str(os.getpid())]
         for m in modules:
             args += ["--module", m]
         args += list(extra)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([RUNTIME, HERE]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([RUNTIME, HERE]), **(env or {}))
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         self.next_id = 1
@@ -150,4 +150,24 @@ def test_concurrent_mode_runs_handlers_at_once():
     w.proc.stdin.flush()
     replies = sorted((w.read()[:2]) for _ in range(4))
     assert replies == [(protocol.REPLY_OK, rid) for rid in range(1, 5)]
+    w.close()
+
+
+def test_fault_injection_crashes_on_the_nth_registered_call_only():
+    w = WorkerProcess("pypool.examples", "pypool.faults", env={"PYPOOL_FAULT_CRASH_ON_CALL": "2"})
+    assert w.read()[0] == protocol.HELLO
+    assert w.call("ping")[0] == protocol.REPLY_OK          # built-ins are not counted
+    assert w.call("add", {"a": 1, "b": 1}) == (protocol.REPLY_OK, 2)
+    body = json.dumps({"cmd": "add", "args": {"a": 1, "b": 1}}).encode()
+    w.proc.stdin.write(protocol.encode(protocol.REQUEST, 99, body))
+    w.proc.stdin.flush()
+    assert w.read() is None                                  # died before replying
+    assert w.proc.wait(timeout=10) == -9
+
+
+def test_fault_injection_is_limited_to_the_named_workers():
+    w = WorkerProcess("pypool.examples", "pypool.faults",
+                      env={"PYPOOL_FAULT_CRASH_ON_CALL": "1", "PYPOOL_FAULT_WORKERS": "w9"})
+    assert w.read()[0] == protocol.HELLO
+    assert w.call("add", {"a": 1, "b": 1}) == (protocol.REPLY_OK, 2)
     w.close()

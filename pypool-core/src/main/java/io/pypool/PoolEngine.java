@@ -43,6 +43,10 @@ final class PoolEngine implements PythonPool {
     private static final long MAX_RESTART_BACKOFF_MILLIS = 10_000;
 
     private final PoolSettings settings;
+    private final PoolClock clock;
+    /** On the pool's clock: when the health check and the session sweep last ran. */
+    private long lastHealthCheck;
+    private long lastSessionSweep;
     private final String name;
     private final ObjectMapper mapper;
     private final PythonRuntime.Interpreter interpreter;
@@ -78,6 +82,9 @@ final class PoolEngine implements PythonPool {
     private PoolEngine(PoolSettings settings, PythonRuntime.Interpreter interpreter, Path runtimeDir) {
         this.settings = settings;
         this.name = settings.name();
+        this.clock = settings.clock();
+        this.lastHealthCheck = clock.nanoTime();
+        this.lastSessionSweep = lastHealthCheck;
         this.mapper = settings.objectMapper();
         this.interpreter = interpreter;
         this.runtimeDir = runtimeDir;
@@ -125,7 +132,7 @@ final class PoolEngine implements PythonPool {
 
     private void startWorkers() {
         Worker[] initial = new Worker[settings.workers()];
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         for (int slot = 0; slot < initial.length; slot++) {
             initial[slot] = newWorker(slot, now);
         }
@@ -137,11 +144,7 @@ final class PoolEngine implements PythonPool {
         for (Worker w : initial) {
             requestStart(w);
         }
-        housekeeper.scheduleWithFixedDelay(guarded(this::sweep), SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
-        long healthMillis = settings.healthCheckInterval().toMillis();
-        housekeeper.scheduleWithFixedDelay(guarded(this::checkHealth), healthMillis, healthMillis, TimeUnit.MILLISECONDS);
-        long sessionSweep = Math.max(50, Math.min(settings.sessionIdleTtl().toMillis() / 4, 5_000));
-        housekeeper.scheduleWithFixedDelay(guarded(this::expireSessions), sessionSweep, sessionSweep, TimeUnit.MILLISECONDS);
+        housekeeper.scheduleWithFixedDelay(guarded(this::tick), SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private Worker newWorker(int slot, long now) {
@@ -273,7 +276,7 @@ final class PoolEngine implements PythonPool {
         consecutiveStartFailures[w.slot].set(0);
         startSettled(w);
         LOG.info("pool '{}': worker {} ready in {} ms (pid {}, Python {})", name, w.id,
-                (System.nanoTime() - w.createdNanos) / 1_000_000, w.pid(), hello.path("python").asText());
+                (System.nanoTime() - w.spawnedNanos) / 1_000_000, w.pid(), hello.path("python").asText());
         synchronized (lifecycle) {
             lifecycle.notifyAll();
         }
@@ -379,7 +382,7 @@ final class PoolEngine implements PythonPool {
                 return;
             }
             Worker[] next = current.clone();
-            fresh = newWorker(old.slot, System.nanoTime());
+            fresh = newWorker(old.slot, clock.nanoTime());
             fresh.replaces = cause;
             next[old.slot] = fresh;
             workers = next;
@@ -585,13 +588,13 @@ final class PoolEngine implements PythonPool {
                     + " bytes as JSON, over maxFrameBytes (" + settings.maxFrameBytes() + ")");
         }
         Duration timeout = options.timeoutOrNull() == null ? settings.callTimeout() : options.timeoutOrNull();
-        long now = System.nanoTime();
-        PendingCall call = new PendingCall(command, session, frame, now, timeout.toNanos(), options.isIdempotent(), false);
+        PendingCall call = new PendingCall(command, session, frame, System.nanoTime(), timeout.toNanos(),
+                options.isIdempotent(), false);
         if (session != null) {
             session.active.incrementAndGet();
-            session.lastUsedNanos = now;
+            session.lastUsedNanos = clock.nanoTime();
             call.whenComplete((r, e) -> {
-                session.lastUsedNanos = System.nanoTime();
+                session.lastUsedNanos = clock.nanoTime();
                 session.active.decrementAndGet();
             });
         }
@@ -945,7 +948,7 @@ final class PoolEngine implements PythonPool {
             throw new PoolClosedException(name, "the pool is closed; no session can be opened");
         }
         SessionEntry entry = sessions.compute(id, (k, existing) ->
-                existing == null || existing.endedBecause() != null ? new SessionEntry(k, this, System.nanoTime()) : existing);
+                existing == null || existing.endedBecause() != null ? new SessionEntry(k, this, clock.nanoTime()) : existing);
         if (sessions.size() > settings.maxSessions()) {
             // Over quota: evict in the background now rather than at the next periodic sweep.
             try {
@@ -987,7 +990,7 @@ final class PoolEngine implements PythonPool {
     }
 
     private void expireSessions() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         long ttl = settings.sessionIdleTtl().toNanos();
         List<SessionEntry> idle = new ArrayList<>();
         for (SessionEntry s : sessions.values()) {
@@ -1010,6 +1013,25 @@ final class PoolEngine implements PythonPool {
     }
 
     // ---- housekeeping -----------------------------------------------------------------------------------------
+
+    /**
+     * The housekeeping heartbeat, every 20 ms of real time: deadlines and slow starts always; the
+     * health check and the session sweep when their interval has passed on the pool's clock.
+     */
+    private void tick() {
+        sweep();
+        long now = clock.nanoTime();
+        if (now - lastHealthCheck >= settings.healthCheckInterval().toNanos()) {
+            lastHealthCheck = now;
+            checkHealth();
+        }
+        long sessionSweep = Math.max(TimeUnit.MILLISECONDS.toNanos(50),
+                Math.min(settings.sessionIdleTtl().toNanos() / 4, TimeUnit.SECONDS.toNanos(5)));
+        if (now - lastSessionSweep >= sessionSweep) {
+            lastSessionSweep = now;
+            expireSessions();
+        }
+    }
 
     /** Deadlines of queued and asynchronous calls, abandoned calls on hung workers, and slow starts. */
     private void sweep() {
@@ -1052,7 +1074,7 @@ final class PoolEngine implements PythonPool {
      * is judged by progress (finished calls or CPU time), never by ping; recycling limits are applied.
      */
     private void checkHealth() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         long interval = settings.healthCheckInterval().toNanos();
         for (Worker w : workers) {
             if (!w.isReady()) {
@@ -1206,7 +1228,7 @@ final class PoolEngine implements PythonPool {
             list.add(new PoolStats.Worker(w.id, w.pid(), w.state().name(), w.inFlight(), w.pinnedSessions(),
                     w.callsServed()));
         }
-        return new PoolStats(name, List.copyOf(list), queued.get(), sessions.size(), restarts.get());
+        return new PoolStats(name, settings.runId(), List.copyOf(list), queued.get(), sessions.size(), restarts.get());
     }
 
     /** Every Python process this pool started that has not been reaped; for tests and diagnostics. */

@@ -32,5 +32,6 @@ record PoolSettings(
         Duration recycleAfterAge,
         long recycleAboveRssBytes,
         boolean reapOrphans,
+        PoolClock clock,
         Executor callbackExecutor,
         ObjectMapper objectMapper) {}

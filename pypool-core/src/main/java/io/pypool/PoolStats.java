@@ -6,12 +6,13 @@ import java.util.List;
  * A point-in-time view of a pool, for dashboards, logs and the demo.
  *
  * @param name         the pool's name
+ * @param runId        the id on every worker's command line ({@code --run-id}), unique per pool
  * @param workers      one entry per live worker process, starting or serving
  * @param queuedCalls  calls waiting for a worker
  * @param sessions     sessions the pool knows of
  * @param restarts     worker processes started to replace lost or recycled ones
  */
-public record PoolStats(String name, List<Worker> workers, int queuedCalls, int sessions, long restarts) {
+public record PoolStats(String name, String runId, List<Worker> workers, int queuedCalls, int sessions, long restarts) {
 
     /**
      * @param id          the worker's id, unique within the pool (replacements get new ids)

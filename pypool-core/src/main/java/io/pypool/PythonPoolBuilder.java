@@ -42,6 +42,7 @@ public final class PythonPoolBuilder {
     private Duration recycleAfterAge;
     private long recycleAboveRssBytes;
     private boolean reapOrphans = true;
+    private PoolClock clock = PoolClock.system();
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
 
@@ -244,6 +245,15 @@ public final class PythonPoolBuilder {
         return this;
     }
 
+    /**
+     * The clock behind session idle TTL, health-check intervals and recycling by age; default the
+     * system's. Tests pass a clock they advance by hand (pypool-testkit's {@code ManualClock}).
+     */
+    public PythonPoolBuilder clock(PoolClock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        return this;
+    }
+
     /** Where the stages of {@link PythonCaller#callAsync} futures run; default the common ForkJoinPool. */
     public PythonPoolBuilder callbackExecutor(Executor executor) {
         this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
@@ -275,7 +285,7 @@ public final class PythonPoolBuilder {
                 List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
                 startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
-                maxConsecutiveStartFailures, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans,
+                maxConsecutiveStartFailures, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper);
         return PoolEngine.start(settings);

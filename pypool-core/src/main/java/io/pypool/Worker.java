@@ -50,6 +50,7 @@ final class Worker {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
 
+    /** On the pool's clock: recycling by age counts from here. */
     final long createdNanos;
     /** When the process was started (0 until then): the startup timeout counts from here. */
     volatile long spawnedNanos;
@@ -250,7 +251,7 @@ final class Worker {
             throw new FrameCodec.MalformedFrameException("reply to unknown request id " + frame.requestId());
         }
         callsServed.incrementAndGet();
-        long now = System.nanoTime();
+        long now = pool.settings().clock().nanoTime();
         lastReplyNanos = now;
         lastProgressNanos = now;
         releaseSlot();
@@ -267,7 +268,7 @@ final class Worker {
             pool.onWorkerFailed(this, "sent an unreadable hello: " + FrameCodec.utf8(frame.body()), e);
             return;
         }
-        lastReplyNanos = System.nanoTime();
+        lastReplyNanos = pool.settings().clock().nanoTime();
         lastProgressNanos = lastReplyNanos;
         if (transition(State.STARTING, State.READY)) {
             pool.onWorkerReady(this, hello);

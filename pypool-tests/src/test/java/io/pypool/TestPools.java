@@ -42,6 +42,15 @@ final class TestPools {
         return ws.size() == expected && ws.stream().allMatch(w -> w.state().equals("READY"));
     }
 
+    /** Live worker processes of this JVM whose command line names this pool ({@code --pool NAME}). */
+    static List<Long> workersNamed(String poolName) {
+        return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("--pool")
+                        && List.of(a).indexOf("--pool") + 1 < a.length
+                        && a[List.of(a).indexOf("--pool") + 1].equals(poolName)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
     static void assertNoneAlive(List<Long> pids) {
         assertThat(pids).isNotEmpty().allSatisfy(pid -> assertThat(alive(pid)).as("pid %d alive", pid).isFalse());
     }

@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 /**
  * 32 threads call a pool for about 20 s while workers are killed at random every ~500 ms, one is
  * stopped with SIGSTOP and one writes garbage onto its protocol channel. Run alone with
- * {@code ./mvnw -pl pypool-core test -Dgroups=chaos}.
+ * {@code ./mvnw -pl pypool-tests -am test -Dgroups=chaos -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("chaos")
+@org.junit.jupiter.api.parallel.Isolated
 class ChaosTest {
     private static final int THREADS = 32;
     private static final int WORKERS = 4;

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.parallel.Isolated
 class OrphanTest {
 
     /** Run in a child JVM: builds a pool, prints its worker pids, then waits to be killed. */

@@ -11,10 +11,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import io.pypool.testkit.PypoolExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Whatever a worker sends, only that worker is lost: its callers get a typed error, the rest serve on. */
 class BadInputTest {
+
+    @RegisterExtension
+    final PypoolExtension pools = PypoolExtension.create();
 
     private static void assertWorkerReplacedAndOthersServe(PythonPool pool, long badPid) throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(() -> !TestPools.alive(badPid));
@@ -30,21 +35,20 @@ class BadInputTest {
 
     @Test
     void garbageOnTheProtocolChannelEndsOnlyThatWorker() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(2).build()) {
-            PythonSession session = pool.newSession();
-            long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
-            assertThatThrownBy(() -> session.call("fault.garbage", Map.of("text", "Hello from a stray print\n")))
-                    .isInstanceOf(ProtocolException.class)
-                    .hasMessageContaining("malformed frame")
-                    .hasMessageContaining("'Hello from a str");
-            assertWorkerReplacedAndOthersServe(pool, pid);
-        }
+        PythonPool pool = pools.start(TestPools.builder().workers(2));
+        PythonSession session = pool.newSession();
+        long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
+        assertThatThrownBy(() -> session.call("fault.garbage", Map.of("text", "Hello from a stray print\n")))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("malformed frame")
+                .hasMessageContaining("'Hello from a str");
+        assertWorkerReplacedAndOthersServe(pool, pid);
     }
 
     @Test
     void frameOverTheSizeLimitEndsOnlyThatWorker() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(2).maxFrameBytes(1 << 20).build();
-             PythonSession session = pool.newSession()) {
+        PythonPool pool = pools.start(TestPools.builder().workers(2).maxFrameBytes(1 << 20));
+        try (PythonSession session = pool.newSession()) {
             long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
             assertThatThrownBy(() -> session.call("fault.oversized_frame", null))
                     .isInstanceOf(ProtocolException.class)
@@ -55,8 +59,8 @@ class BadInputTest {
 
     @Test
     void replyThatIsNotJsonEndsOnlyThatWorker() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(2).build();
-             PythonSession session = pool.newSession()) {
+        PythonPool pool = pools.start(TestPools.builder().workers(2));
+        try (PythonSession session = pool.newSession()) {
             long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
             assertThatThrownBy(() -> session.call("fault.invalid_json", null))
                     .isInstanceOf(ProtocolException.class)
@@ -67,8 +71,8 @@ class BadInputTest {
 
     @Test
     void replyToAnUnknownRequestIdEndsOnlyThatWorker() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(2).build();
-             PythonSession session = pool.newSession()) {
+        PythonPool pool = pools.start(TestPools.builder().workers(2));
+        try (PythonSession session = pool.newSession()) {
             long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
             assertThatThrownBy(() -> session.call("fault.unknown_request", null))
                     .isInstanceOf(ProtocolException.class)
@@ -79,48 +83,46 @@ class BadInputTest {
 
     @Test
     void interruptedCallerGetsInterruptedExceptionAndTheLateReplyIsDropped() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(1).build()) {
-            AtomicReference<Throwable> outcome = new AtomicReference<>();
-            CountDownLatch finished = new CountDownLatch(1);
-            Thread caller = new Thread(() -> {
-                try {
-                    pool.call("fault.echo", Map.of("nonce", "abandoned", "delay_ms", 500));
-                    outcome.set(new AssertionError("the call returned"));
-                } catch (Throwable t) {
-                    outcome.set(t);
-                } finally {
-                    finished.countDown();
-                }
-            });
-            caller.start();
-            await().until(() -> pool.stats().busyWorkers() == 1);
-            caller.interrupt();
-            finished.await();
-            assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
-            for (int i = 0; i < 5; i++) {
-                JsonNode reply = pool.call("fault.echo", Map.of("nonce", "mine-" + i));
-                assertThat(reply.get("nonce").asText()).isEqualTo("mine-" + i);
+        PythonPool pool = pools.start(TestPools.builder().workers(1));
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread caller = new Thread(() -> {
+            try {
+                pool.call("fault.echo", Map.of("nonce", "abandoned", "delay_ms", 500));
+                outcome.set(new AssertionError("the call returned"));
+            } catch (Throwable t) {
+                outcome.set(t);
+            } finally {
+                finished.countDown();
             }
-            await().until(() -> pool.stats().busyWorkers() == 0);
+        });
+        caller.start();
+        await().until(() -> pool.stats().busyWorkers() == 1);
+        caller.interrupt();
+        finished.await();
+        assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+        for (int i = 0; i < 5; i++) {
+            JsonNode reply = pool.call("fault.echo", Map.of("nonce", "mine-" + i));
+            assertThat(reply.get("nonce").asText()).isEqualTo("mine-" + i);
         }
+        await().until(() -> pool.stats().busyWorkers() == 0);
     }
 
     @Test
     void cancelledFutureReleasesItsSlotAndItsReplyReachesNobody() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(1).build()) {
-            CompletableFuture<JsonNode> cancelled = pool.callAsync("fault.echo", Map.of("nonce", "gone", "delay_ms", 300));
-            await().until(() -> pool.stats().busyWorkers() == 1);
-            assertThat(cancelled.cancel(true)).isTrue();
-            CompletableFuture<JsonNode> next = pool.callAsync("fault.echo", Map.of("nonce", "next"));
-            assertThat(next.get().get("nonce").asText()).isEqualTo("next");
-            await().until(() -> pool.stats().busyWorkers() == 0 && pool.stats().queuedCalls() == 0);
-        }
+        PythonPool pool = pools.start(TestPools.builder().workers(1));
+        CompletableFuture<JsonNode> cancelled = pool.callAsync("fault.echo", Map.of("nonce", "gone", "delay_ms", 300));
+        await().until(() -> pool.stats().busyWorkers() == 1);
+        assertThat(cancelled.cancel(true)).isTrue();
+        CompletableFuture<JsonNode> next = pool.callAsync("fault.echo", Map.of("nonce", "next"));
+        assertThat(next.get().get("nonce").asText()).isEqualTo("next");
+        await().until(() -> pool.stats().busyWorkers() == 0 && pool.stats().queuedCalls() == 0);
     }
 
     @Test
     void queuedCallCancelledBeforeItRanNeverRuns() throws Exception {
-        try (PythonPool pool = TestPools.builder().workers(1).build();
-             PythonSession session = pool.newSession()) {
+        PythonPool pool = pools.start(TestPools.builder().workers(1));
+        try (PythonSession session = pool.newSession()) {
             CompletableFuture<JsonNode> busy = pool.callAsync("fault.echo", Map.of("nonce", "busy", "delay_ms", 300));
             await().until(() -> pool.stats().busyWorkers() == 1);
             CompletableFuture<JsonNode> queued = session.callAsync("counter.add", Map.of("by", 100));

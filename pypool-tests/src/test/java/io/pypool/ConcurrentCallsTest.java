@@ -1,0 +1,114 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import io.pypool.testkit.PypoolExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class ConcurrentCallsTest {
+
+    @RegisterExtension
+    final PypoolExtension pools = PypoolExtension.create();
+
+    @Test
+    void sixtyFourThreadsOnFourWorkersEachGetTheirOwnResults() throws Exception {
+        int threads = 64;
+        int callsPerThread = 25;
+        PythonPool pool = pools.start(TestPools.builder().workers(4));
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        Set<Long> pidsSeen = ConcurrentHashMap.newKeySet();
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            results.add(executor.submit(() -> {
+                start.await();
+                int correct = 0;
+                for (int i = 0; i < callsPerThread; i++) {
+                    String nonce = thread + ":" + i;
+                    JsonNode reply = pool.call("t.echo", Map.of("nonce", nonce));
+                    assertThat(reply.get("nonce").asText()).isEqualTo(nonce);
+                    int sum = pool.call("add", Map.of("a", thread, "b", i), Integer.class);
+                    assertThat(sum).isEqualTo(thread + i);
+                    pidsSeen.add(reply.get("pid").asLong());
+                    correct++;
+                }
+                return correct;
+            }));
+        }
+        start.countDown();
+        for (Future<Integer> f : results) {
+            assertThat(f.get()).isEqualTo(callsPerThread);
+        }
+        executor.shutdown();
+        assertThat(pidsSeen).as("all four workers served calls")
+                .containsExactlyInAnyOrderElementsOf(new HashSet<>(TestPools.pids(pool)));
+        assertThat(pool.stats().workers()).extracting(PoolStats.Worker::callsServed)
+                .allSatisfy(served -> assertThat(served).isPositive());
+    }
+
+    @Test
+    void asyncCallsCompleteWithTheirOwnResults() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().workers(2));
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(pool.callAsync("add", List.of(i, 1000), Integer.class));
+        }
+        for (int i = 0; i < futures.size(); i++) {
+            assertThat(futures.get(i).get()).isEqualTo(i + 1000);
+        }
+    }
+
+    @Test
+    void workerWithSeveralInFlightSlotsRunsCallsAtTheSameTime() throws Exception {
+        // t.meet returns only when all four calls are inside the handler together.
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(4)
+                .callTimeout(Duration.ofSeconds(30)));
+        List<CompletableFuture<Boolean>> meets = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            meets.add(pool.callAsync("t.meet", Map.of("parties", 4), Boolean.class));
+        }
+        for (CompletableFuture<Boolean> m : meets) {
+            assertThat(m.get()).isTrue();
+        }
+    }
+
+    @Test
+    void virtualThreadsCanShareAPool() throws Exception {
+        // Runs on any JDK: falls back to platform threads where virtual threads do not exist (17),
+        // and exercises them where they do (the suite also runs on 21+).
+        ExecutorService executor;
+        try {
+            executor = (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+        } catch (NoSuchMethodException e) {
+            executor = Executors.newFixedThreadPool(32);
+        }
+        PythonPool pool = pools.start(TestPools.builder().workers(2));
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                int n = i;
+                results.add(executor.submit(() -> pool.call("add", Map.of("a", n, "b", n), Integer.class)));
+            }
+            for (int i = 0; i < results.size(); i++) {
+                assertThat(results.get(i).get()).isEqualTo(2 * i);
+            }
+        } finally {
+            executor.shutdown();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pypool.testkit.PypoolExtension;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
+
+/**
+ * Start-up behaviour read from the workers' own import timestamps. Isolated from the parallel
+ * suite: on a loaded 2-core machine other tests' Python starts would blur the timestamps.
+ */
+@Isolated
+class StartupTimingTest {
+
+    @RegisterExtension
+    final PypoolExtension pools = PypoolExtension.create();
+
+    @Test
+    void workersStartInParallel() throws Exception {
+        // Each worker sleeps 1.5 s at import; started one after another, four would need 6 s.
+        // The handshake times tell whether starts overlapped without timing the test itself.
+        PythonPool pool = pools.start(TestPools.builder().handlerModules("slow_import_handlers").workers(4)
+                .environment("PYPOOL_TEST_IMPORT_DELAY_S", "1.5"));
+        List<Double> importedAt = new java.util.ArrayList<>();
+        for (int i = 0; i < 16 && importedAt.size() < 4; i++) {
+            double t = pool.call("slow.imported_at", null, Double.class);
+            if (!importedAt.contains(t)) {
+                importedAt.add(t);
+            }
+        }
+        assertThat(importedAt).hasSize(4);
+        double spread = importedAt.stream().mapToDouble(d -> d).max().orElseThrow()
+                - importedAt.stream().mapToDouble(d -> d).min().orElseThrow();
+        assertThat(spread).as("seconds between the first and last worker finishing its import").isLessThan(1.5);
+    }
+
+    @Test
+    void startsAreThrottledToMaxConcurrentStarts() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().handlerModules("slow_import_handlers").workers(3)
+                .maxConcurrentStarts(1).environment("PYPOOL_TEST_IMPORT_DELAY_S", "0.4"));
+        List<Double> importedAt = new ArrayList<>();
+        for (int i = 0; i < 30 && importedAt.size() < 3; i++) {
+            double t = pool.call("slow.imported_at", null, Double.class);
+            if (!importedAt.contains(t)) {
+                importedAt.add(t);
+            }
+        }
+        importedAt.sort(Double::compare);
+        assertThat(importedAt).hasSize(3);
+        assertThat(importedAt.get(1) - importedAt.get(0)).as("second start waited for the first").isGreaterThan(0.35);
+        assertThat(importedAt.get(2) - importedAt.get(1)).as("third start waited for the second").isGreaterThan(0.35);
+    }
+
+}
