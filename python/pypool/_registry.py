@@ -106,6 +106,9 @@ _COMMANDS: Dict[str, Command] = {}
 # Called with the command's name before each registered handler runs; empty unless fault
 # injection (pypool.faults) asks for it, so the ordinary path pays one truth test.
 BEFORE_CALL: List[Callable[[str], None]] = []
+# Extra fields for the built-in ping, by name: extensions report their own state (pypool.dspy
+# says whether DSPy is importable).
+PING_EXTRAS: Dict[str, Callable[[], Any]] = {}
 _WORKER_ID = ""
 
 

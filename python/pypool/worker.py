@@ -64,10 +64,13 @@ class Worker:
 
     # -- built-in commands -------------------------------------------------------------------
     def _ping(self, session_id: Optional[str]) -> Dict[str, Any]:
-        return {"worker": self.worker_id, "pid": os.getpid(),
-                "uptime_s": round(time.monotonic() - self.started, 3),
-                "calls_served": self.calls_served, "python": sys.version.split()[0],
-                "executable": sys.executable}
+        reply = {"worker": self.worker_id, "pid": os.getpid(),
+                 "uptime_s": round(time.monotonic() - self.started, 3),
+                 "calls_served": self.calls_served, "python": sys.version.split()[0],
+                 "executable": sys.executable}
+        for name, extra in _registry.PING_EXTRAS.items():
+            reply[name] = extra()
+        return reply
 
     def _stats(self, session_id: Optional[str]) -> Dict[str, Any]:
         return {"worker": self.worker_id, "pid": os.getpid(),

@@ -68,6 +68,11 @@ final class PoolEngine implements PythonPool {
     private final AtomicInteger queued = new AtomicInteger();
     private final Map<String, SessionEntry> sessions = new ConcurrentHashMap<>();
 
+    /** Steps every worker runs after hello and before its first call, by key, in the order first set. */
+    private final Map<String, SetupStep> workerSetup = new java.util.LinkedHashMap<>();
+
+    private record SetupStep(String command, Object args) {}
+
     private final java.util.ArrayDeque<String> incidents = new java.util.ArrayDeque<>();
     private static final int MAX_INCIDENTS = 20;
     private final AtomicInteger workerIds = new AtomicInteger();
@@ -272,6 +277,101 @@ final class PoolEngine implements PythonPool {
         return sb.toString();
     }
 
+    /** The worker said hello: run the setup steps, in order, before it takes calls. */
+    void onWorkerHello(Worker w, JsonNode hello) {
+        List<SetupStep> steps;
+        synchronized (workerSetup) {
+            steps = List.copyOf(workerSetup.values());
+        }
+        runSetup(w, hello, steps, 0);
+    }
+
+    private void runSetup(Worker w, JsonNode hello, List<SetupStep> steps, int next) {
+        if (next == steps.size()) {
+            if (w.transition(Worker.State.STARTING, Worker.State.READY)) {
+                onWorkerReady(w, hello);
+            }
+            return;
+        }
+        SetupStep step = steps.get(next);
+        PendingCall call = targetedCall(step.command(), step.args(), settings.startupTimeout().toNanos());
+        if (!w.tryAcquire()) {
+            onWorkerFailed(w, "had no free slot for its setup step '" + step.command() + "'", null);
+            return;
+        }
+        send(w, call);
+        call.whenComplete((reply, error) -> {
+            if (error == null && reply.kind() == FrameCodec.REPLY_OK) {
+                runSetup(w, hello, steps, next + 1);
+            } else {
+                String why;
+                if (error != null) {
+                    why = unwrap(error).getMessage();
+                } else {
+                    try {
+                        decode(reply, call, JsonNode.class);
+                        why = "an unreadable reply";
+                    } catch (PythonException e) {
+                        why = e.pythonType() + ": " + e.pythonMessage();
+                    } catch (RuntimeException e) {
+                        why = e.getMessage();
+                    }
+                }
+                onWorkerFailed(w, "failed its setup step '" + step.command() + "': " + why, null);
+            }
+        });
+    }
+
+    private PendingCall targetedCall(String command, Object args, long timeoutNanos) {
+        try {
+            return new PendingCall(command, null, FrameCodec.encodeRequest(mapper, command, args, null),
+                    System.nanoTime(), timeoutNanos, false, false);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the arguments of '" + command + "' cannot be written as JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> configureWorkers(String key, String command, Object args) {
+        java.util.Objects.requireNonNull(key, "key");
+        if (command == null || command.isEmpty()) {
+            throw new IllegalArgumentException("command must be a non-empty name");
+        }
+        if (closed) {
+            throw new PoolClosedException(name, "the pool is closed; workers cannot be configured");
+        }
+        targetedCall(command, args, 1); // fails now, on the caller's thread, if args are not JSON
+        synchronized (workerSetup) {
+            workerSetup.put(key, new SetupStep(command, args));
+        }
+        // Workers that start from now on run it during setup; the live ones get it now, through
+        // their own queue, so it runs after what they already accepted and before what comes next.
+        List<PendingCall> runs = new ArrayList<>();
+        for (Worker w : workers) {
+            if (!w.isAlive() || w.state() == Worker.State.DRAINING) {
+                continue;
+            }
+            PendingCall call = targetedCall(command, args, settings.callTimeout().toNanos());
+            runs.add(call);
+            queued.incrementAndGet();
+            w.sessionQueue.add(call);
+            pump(w);
+        }
+        // A worker that dies meanwhile does not fail the whole: its replacement runs the step at setup.
+        List<CompletableFuture<PendingCall.Reply>> settled = runs.stream()
+                .map(run -> run.exceptionally(error -> null)).toList();
+        return CompletableFuture.allOf(settled.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            for (int i = 0; i < runs.size(); i++) {
+                PendingCall.Reply reply = settled.get(i).join();
+                if (reply != null && reply.kind() != FrameCodec.REPLY_OK) {
+                    decode(reply, runs.get(i), JsonNode.class); // throws the typed error the worker reported
+                }
+            }
+            return null;
+        });
+    }
+
     void onWorkerReady(Worker w, JsonNode hello) {
         consecutiveStartFailures[w.slot].set(0);
         startSettled(w);
@@ -470,7 +570,11 @@ final class PoolEngine implements PythonPool {
             queued.decrementAndGet();
             SessionEntry s = call.session;
             if (s == null) {
-                continue; // a close_session notice: the state it would free is gone with the worker
+                // A close_session notice or a configureWorkers run: what it would change is gone
+                // with the worker (a replacement runs the setup steps anyway).
+                call.completeExceptionally(new WorkerCrashedException(name, w.id, "worker " + w.id + " ended before call '"
+                        + call.command + "' ran: " + why, null, List.of()));
+                continue;
             }
             if (!s.touchedWorker() || s.restorable()) {
                 reroute(call);

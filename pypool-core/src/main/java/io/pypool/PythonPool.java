@@ -31,6 +31,16 @@ public interface PythonPool extends PythonCaller, AutoCloseable {
     PoolStats stats();
 
     /**
+     * Runs {@code command} with {@code args} on every worker now, and on every worker that starts
+     * later (replacements included) before it takes its first call: the way to give all workers
+     * the same configuration, such as an LM. A later step with the same {@code key} replaces the
+     * earlier one. A worker whose setup step fails counts as a failed start.
+     *
+     * @return completes when every live worker has run it; fails with the first worker's error
+     */
+    java.util.concurrent.CompletableFuture<Void> configureWorkers(String key, String command, Object args);
+
+    /**
      * What the background health checks saw: HEALTHY, DEGRADED or UNHEALTHY, with one line per
      * problem naming the worker and what was seen. Cheap: it reads state, it does not ping.
      */

@@ -270,9 +270,7 @@ final class Worker {
         }
         lastReplyNanos = pool.settings().clock().nanoTime();
         lastProgressNanos = lastReplyNanos;
-        if (transition(State.STARTING, State.READY)) {
-            pool.onWorkerReady(this, hello);
-        }
+        pool.onWorkerHello(this, hello);
     }
 
     private void onStartupFailed(FrameCodec.Frame frame) {
