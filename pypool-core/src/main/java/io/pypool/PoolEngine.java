@@ -207,7 +207,7 @@ final class PoolEngine implements PythonPool {
         List<String> command = new ArrayList<>(List.of(interpreter.executable(), "-m", "pypool.worker",
                 "--pool", name, "--worker", w.id, "--run-id", settings.runId(),
                 "--parent-pid", Long.toString(ProcessHandle.current().pid()),
-                "--concurrency", Integer.toString(settings.maxInFlightPerWorker()),
+                "--concurrency", Integer.toString(settings.handlerThreads()),
                 "--max-frame-bytes", Integer.toString(settings.maxFrameBytes())));
         for (String module : settings.handlerModules()) {
             command.add("--module");

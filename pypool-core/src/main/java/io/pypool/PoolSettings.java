@@ -22,6 +22,7 @@ record PoolSettings(
         Duration closeGracePeriod,
         int maxQueuedCalls,
         int maxInFlightPerWorker,
+        int handlerThreads,
         Duration sessionIdleTtl,
         int maxSessions,
         int maxFrameBytes,

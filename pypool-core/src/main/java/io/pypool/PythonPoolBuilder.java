@@ -32,6 +32,7 @@ public final class PythonPoolBuilder {
     private Duration closeGracePeriod = Duration.ofSeconds(10);
     private int maxQueuedCalls = 1000;
     private int maxInFlightPerWorker = 1;
+    private Integer handlerThreads;
     private Duration sessionIdleTtl = Duration.ofMinutes(30);
     private int maxSessions = 10_000;
     private int maxFrameBytes = 64 * 1024 * 1024;
@@ -168,6 +169,18 @@ public final class PythonPoolBuilder {
         return this;
     }
 
+    /**
+     * Threads that run handlers in each worker; default {@code maxInFlightPerWorker}, so that
+     * every call in flight runs at once. Set it lower, down to 1, to <em>pipeline</em> instead:
+     * the worker runs calls one after another while the next ones already wait in its input, so
+     * it never idles between calls. For many small CPU-light calls this multiplies a worker's
+     * throughput; the price is that a slow call delays the ones queued behind it.
+     */
+    public PythonPoolBuilder handlerThreads(int threads) {
+        this.handlerThreads = checkRange("handlerThreads", threads, 1, 1024);
+        return this;
+    }
+
     /** A session unused for this long is closed in the background; default 30 min. */
     public PythonPoolBuilder sessionIdleTtl(Duration ttl) {
         this.sessionIdleTtl = checkPositive("sessionIdleTtl", ttl);
@@ -279,11 +292,16 @@ public final class PythonPoolBuilder {
             throw new IllegalArgumentException(
                     "minReadyWorkers (" + minReady + ") must not exceed workers (" + workers + ")");
         }
+        int threads = handlerThreads == null ? maxInFlightPerWorker : handlerThreads;
+        if (threads > maxInFlightPerWorker) {
+            throw new IllegalArgumentException("handlerThreads (" + threads + ") must not exceed maxInFlightPerWorker ("
+                    + maxInFlightPerWorker + "): a worker never has more calls than that to run");
+        }
         String runId = RunIds.next();
         PoolSettings settings = new PoolSettings(
                 name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
                 List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
-                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker,
+                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker, threads,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
                 maxConsecutiveStartFailures, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,
                 callbackExecutor,

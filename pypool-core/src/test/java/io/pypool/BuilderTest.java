@@ -36,6 +36,9 @@ class BuilderTest {
         assertThatThrownBy(() -> PythonPool.builder().workers(2).minReadyWorkers(3).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("minReadyWorkers (3) must not exceed workers (2)");
+        assertThatThrownBy(() -> PythonPool.builder().maxInFlightPerWorker(2).handlerThreads(4).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("handlerThreads (4) must not exceed maxInFlightPerWorker (2)");
     }
 
     @Test

@@ -88,6 +88,21 @@ class ConcurrentCallsTest {
     }
 
     @Test
+    void pipelinedWorkerAnswersEveryCallerWithItsOwnResult() throws Exception {
+        // Eight calls in flight, one handler thread: requests wait in the worker's input, replies
+        // come back in order, and each must still reach the caller that sent it.
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(8).handlerThreads(1)
+                .maxQueuedCalls(5000));
+        List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            calls.add(pool.callAsync("fault.echo", Map.of("nonce", "n" + i)));
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            assertThat(calls.get(i).get().get("nonce").asText()).isEqualTo("n" + i);
+        }
+    }
+
+    @Test
     void virtualThreadsCanShareAPool() throws Exception {
         // Runs on any JDK: falls back to platform threads where virtual threads do not exist (17),
         // and exercises them where they do (the suite also runs on 21+).

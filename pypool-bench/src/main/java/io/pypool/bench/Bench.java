@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <ol>
  *   <li>bare pipe round trip: Java writes a 16-byte-header frame to a minimal Python echo loop and reads it back;</li>
  *   <li>pypool no-op call on one worker, one caller at a time (the same frame size plus JSON and dispatch);</li>
- *   <li>one worker's throughput when many callers pipeline through it (in-flight slots above 1);</li>
+ *   <li>one worker's throughput with many callers: in-flight slots above 1, run on handler threads or
+ *       pipelined through one thread ({@code handlerThreads(1)});</li>
  *   <li>time to ready for one worker and for four, when the handler module takes 2 s to import.</li>
  * </ol>
  * Timings are medians over several rounds, after warm-up. Run: {@code java -jar pypool-bench/target/pypool-bench.jar}.
@@ -51,12 +52,21 @@ public final class Bench {
             try (PythonPool pool = PythonPool.builder().name("bench").workers(1).maxInFlightPerWorker(inFlight)
                     .maxQueuedCalls(100_000).handlerModules("pypool.examples").build()) {
                 double rate = throughput(pool, 32, Duration.ofSeconds(3));
-                System.out.printf("1 worker, 32 callers, %2d in flight: %,9.0f calls/s%n", inFlight, rate);
+                System.out.printf("1 worker, 32 callers, %2d in flight, %2d handler threads: %,9.0f calls/s%n",
+                        inFlight, inFlight, rate);
+            }
+        }
+        for (int inFlight : new int[] {8, 32}) {
+            try (PythonPool pool = PythonPool.builder().name("bench").workers(1).maxInFlightPerWorker(inFlight)
+                    .handlerThreads(1).maxQueuedCalls(100_000).handlerModules("pypool.examples").build()) {
+                double rate = throughput(pool, 32, Duration.ofSeconds(3));
+                System.out.printf("1 worker, 32 callers, %2d in flight,  1 handler thread : %,9.0f calls/s%n", inFlight, rate);
             }
         }
         try (PythonPool pool = PythonPool.builder().name("bench").workers(2).maxQueuedCalls(100_000)
                 .handlerModules("pypool.examples").build()) {
-            System.out.printf("2 workers, 32 callers, 1 in flight: %,8.0f calls/s%n", throughput(pool, 32, Duration.ofSeconds(3)));
+            System.out.printf("2 workers, 32 callers, 1 in flight each           : %,9.0f calls/s%n",
+                    throughput(pool, 32, Duration.ofSeconds(3)));
         }
 
         for (int workers : new int[] {1, 4, 8}) {
