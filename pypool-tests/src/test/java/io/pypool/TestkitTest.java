@@ -47,6 +47,23 @@ class TestkitTest {
         }
     }
 
+    static final Set<String> CLASS_RUN_IDS = ConcurrentHashMap.newKeySet();
+
+    static class SampleUsingOnePoolPerClass {
+        @RegisterExtension
+        static final PypoolExtension POOLS = PypoolExtension.perClass(() -> TestPools.builder().workers(1));
+
+        @Test
+        void first(PythonPool pool) {
+            CLASS_RUN_IDS.add(pool.stats().runId());
+        }
+
+        @Test
+        void second(PythonPool pool) {
+            CLASS_RUN_IDS.add(pool.stats().runId());
+        }
+    }
+
     static class SampleThatLeaksAProcess {
         @RegisterExtension
         final PypoolExtension pools = PypoolExtension.perTest(() -> TestPools.builder().workers(1));
@@ -70,6 +87,17 @@ class TestkitTest {
             assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments()
                     .map(a -> List.of(a).contains(runId)).orElse(false))).as("processes of run %s", runId).isEmpty();
         }
+    }
+
+    @Test
+    void perClassExtensionSharesOnePoolAcrossTheClassAndClosesItAfter() {
+        CLASS_RUN_IDS.clear();
+        EngineTestKit.engine("junit-jupiter").selectors(selectClass(SampleUsingOnePoolPerClass.class))
+                .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+        assertThat(CLASS_RUN_IDS).hasSize(1);
+        String runId = CLASS_RUN_IDS.iterator().next();
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                .map(a -> List.of(a).contains(runId)).orElse(false))).isEmpty();
     }
 
     @Test
@@ -166,6 +194,33 @@ class TestkitTest {
         await().untilAsserted(() -> assertThat(pool.health().recentIncidents())
                 .anySatisfy(i -> assertThat(i).contains("was found stopped")));
         assertThat(pool.call("add", List.of(1, 1), Integer.class)).isEqualTo(2);
+    }
+
+   @Test
+    void busyWorkerWithoutProgressShowsInHealth() throws Exception {
+        ManualClock clock = new ManualClock();
+        PythonPool pool = pools.start(TestPools.builder().workers(1).clock(clock).healthCheckInterval(Duration.ofSeconds(10))
+                .closeGracePeriod(Duration.ZERO));
+        var sleeping = pool.callAsync("sleep", Map.of("ms", 60_000));
+        await().until(() -> pool.stats().busyWorkers() == 1);
+        // A sleeping handler uses no CPU and finishes nothing: after two intervals that shows.
+        await().untilAsserted(() -> {
+            clock.advance(Duration.ofSeconds(10));
+            assertThat(pool.health().status()).isEqualTo(PoolHealth.Status.DEGRADED);
+            assertThat(pool.health().problems()).anySatisfy(p -> assertThat(p).contains("without progress"));
+        });
+        sleeping.cancel(true);
+    }
+
+    @Test
+    void idleWorkersArePingedEveryHealthInterval() throws Exception {
+        ManualClock clock = new ManualClock();
+        PythonPool pool = pools.start(TestPools.builder().workers(2).clock(clock).healthCheckInterval(Duration.ofMinutes(1)));
+        assertThat(pool.stats().workers()).extracting(PoolStats.Worker::callsServed).containsOnly(0L);
+        clock.advance(Duration.ofMinutes(1));
+        await().until(() -> pool.stats().workers().stream().allMatch(w -> w.callsServed() == 1));
+        clock.advance(Duration.ofMinutes(1));
+        await().until(() -> pool.stats().workers().stream().allMatch(w -> w.callsServed() == 2));
     }
 
     @Test
