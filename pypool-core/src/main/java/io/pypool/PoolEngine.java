@@ -97,8 +97,8 @@ final class PoolEngine implements PythonPool {
         this.consecutiveStartFailures = new AtomicInteger[settings.workers()];
         Arrays.setAll(consecutiveStartFailures, i -> new AtomicInteger());
         this.givenUp = new String[settings.workers()];
-        this.spawner = Executors.newSingleThreadExecutor(r -> daemon(r, "pypool-" + name + "-spawner"));
-        this.housekeeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pypool-" + name + "-housekeeper"));
+        this.spawner = Executors.newSingleThreadExecutor(r -> Worker.daemon("pypool-" + name + "-spawner", r));
+        this.housekeeper = Executors.newSingleThreadScheduledExecutor(r -> Worker.daemon("pypool-" + name + "-housekeeper", r));
     }
 
     static PoolEngine start(PoolSettings settings) {
@@ -255,8 +255,8 @@ final class PoolEngine implements PythonPool {
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
                         throw new PoolStartupException(name, ready + " of " + settings.minReadyWorkers()
-                                + " required workers were ready after " + settings.startupTimeout().toMillis()
-                                + " ms (startupTimeout): " + describeStarting(), null);
+                                + " required workers were ready within the startup timeout of "
+                                + settings.startupTimeout().toMillis() + " ms: " + describeStarting(), null);
                     }
                     TimeUnit.NANOSECONDS.timedWait(lifecycle, remaining);
                 }
@@ -1446,11 +1446,6 @@ final class PoolEngine implements PythonPool {
         return true;
     }
 
-    private static Thread daemon(Runnable r, String threadName) {
-        Thread t = new Thread(r, threadName);
-        t.setDaemon(true);
-        return t;
-    }
 
     @Override
     public String toString() {

@@ -12,7 +12,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import io.pypool.testkit.PypoolExtension;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Whatever a worker sends, only that worker is lost: its callers get a typed error, the rest serve on. */
@@ -29,54 +33,33 @@ class BadInputTest {
         }
     }
 
-    private static long pidOfWorkerThatWillRun(PythonPool pool) throws Exception {
-        return pool.call("t.pid", null, Long.class);
+    /**
+     * Each case: a fault command that makes the worker send something invalid, and what the
+     * caller's ProtocolException must say about it. The call runs in a session, so that we know
+     * which worker (pid) sent the bad bytes.
+     */
+    static Stream<Arguments> badOutput() {
+        return Stream.of(
+                Arguments.of("garbage on the channel (a stray print)", "fault.garbage",
+                        Map.of("text", "Hello from a stray print\n"), "malformed frame: frame length"),
+                Arguments.of("a frame over the size limit", "fault.oversized_frame", Map.of(),
+                        "frame length 2147483632 is outside 12..1048588"),
+                Arguments.of("a reply that is not JSON", "fault.invalid_json", Map.of(), "not valid JSON: {not json"),
+                Arguments.of("a reply to an unknown request id", "fault.unknown_request", Map.of(),
+                        "reply to unknown request id 987654321"));
     }
 
-    @Test
-    void garbageOnTheProtocolChannelEndsOnlyThatWorker() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().workers(2));
-        PythonSession session = pool.newSession();
-        long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
-        assertThatThrownBy(() -> session.call("fault.garbage", Map.of("text", "Hello from a stray print\n")))
-                .isInstanceOf(ProtocolException.class)
-                .hasMessageContaining("malformed frame")
-                .hasMessageContaining("'Hello from a str");
-        assertWorkerReplacedAndOthersServe(pool, pid);
-    }
-
-    @Test
-    void frameOverTheSizeLimitEndsOnlyThatWorker() throws Exception {
+    @ParameterizedTest(name = "{0} ends only that worker")
+    @MethodSource("badOutput")
+    void badOutputFromAWorkerEndsOnlyThatWorker(String what, String faultCommand, Map<String, Object> args,
+                                                String expectedMessage) throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(2).maxFrameBytes(1 << 20));
         try (PythonSession session = pool.newSession()) {
             long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
-            assertThatThrownBy(() -> session.call("fault.oversized_frame", null))
+            assertThatThrownBy(() -> session.call(faultCommand, args))
                     .isInstanceOf(ProtocolException.class)
-                    .hasMessageContaining("frame length 2147483632 is outside 12..1048588");
-            assertWorkerReplacedAndOthersServe(pool, pid);
-        }
-    }
-
-    @Test
-    void replyThatIsNotJsonEndsOnlyThatWorker() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().workers(2));
-        try (PythonSession session = pool.newSession()) {
-            long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
-            assertThatThrownBy(() -> session.call("fault.invalid_json", null))
-                    .isInstanceOf(ProtocolException.class)
-                    .hasMessageContaining("not valid JSON: {not json");
-            assertWorkerReplacedAndOthersServe(pool, pid);
-        }
-    }
-
-    @Test
-    void replyToAnUnknownRequestIdEndsOnlyThatWorker() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().workers(2));
-        try (PythonSession session = pool.newSession()) {
-            long pid = session.call("t.remember", Map.of("key", "k", "value", 1)).get("pid").asLong();
-            assertThatThrownBy(() -> session.call("fault.unknown_request", null))
-                    .isInstanceOf(ProtocolException.class)
-                    .hasMessageContaining("reply to unknown request id 987654321");
+                    .hasMessageContaining("(pid " + pid + ")")
+                    .hasMessageContaining(expectedMessage);
             assertWorkerReplacedAndOthersServe(pool, pid);
         }
     }
