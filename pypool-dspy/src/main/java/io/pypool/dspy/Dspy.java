@@ -88,7 +88,7 @@ public final class Dspy {
                 case "pypool.dspy.DspyUnavailable":
                     return new DspyUnavailableException(e.pythonMessage(), e);
                 case "pypool.dspy.ProgramNotFound":
-                    return new ProgramNotFoundException(e.pythonMessage().replaceAll("^'|'$", ""), e);
+                    return new ProgramNotFoundException(e.pythonMessage(), e);
                 case "pypool.dspy.LmNotConfigured":
                     return new LmNotConfiguredException(e.pythonMessage() + " (Dspy.configureLm)", e);
                 default:
