@@ -28,6 +28,7 @@ import json
 import os
 import signal
 import struct
+import threading
 import time
 
 from . import _registry, command, current_worker, protocol
@@ -145,6 +146,20 @@ def unknown_request() -> None:
     """Replies to a request the host never sent."""
     _raw(protocol.encode(protocol.REPLY_OK, 987654321, json.dumps("surprise").encode()))
     time.sleep(3600)
+
+
+_barriers: dict = {}
+_barriers_lock = threading.Lock()
+
+
+@command("fault.meet")
+def meet(parties: int, timeout_s: float = 20.0) -> bool:
+    """Returns only once `parties` calls are inside it at the same moment: a probe that proves
+    calls really run concurrently (it fails with BrokenBarrierError if they do not)."""
+    with _barriers_lock:
+        barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=timeout_s))
+    barrier.wait()
+    return True
 
 
 @command("fault.echo")

@@ -1,6 +1,5 @@
 import os
 import sys
-import threading
 
 import pypool
 
@@ -26,16 +25,3 @@ def inner_type_error(x: int) -> int:
 @pypool.command("t.set")
 def returns_set() -> object:
     return {1, 2}
-
-
-_barriers = {}
-_barriers_lock = threading.Lock()
-
-
-@pypool.command("t.meet")
-def meet(parties: int) -> bool:
-    """Returns only once `parties` calls are inside it at the same moment: proof of concurrency."""
-    with _barriers_lock:
-        barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=20))
-    barrier.wait()
-    return True

@@ -142,10 +142,10 @@ def test_end_of_input_ends_the_worker(worker):
 
 
 def test_concurrent_mode_runs_handlers_at_once():
-    w = WorkerProcess("handlers_for_tests", extra=["--concurrency", "4"])
+    w = WorkerProcess("pypool.faults", extra=["--concurrency", "4"])
     assert w.read()[0] == protocol.HELLO
     for rid in range(1, 5):
-        body = json.dumps({"cmd": "t.meet", "args": {"parties": 4}}).encode()
+        body = json.dumps({"cmd": "fault.meet", "args": {"parties": 4}}).encode()
         w.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
     w.proc.stdin.flush()
     replies = sorted((w.read()[:2]) for _ in range(4))

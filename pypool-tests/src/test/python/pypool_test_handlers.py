@@ -2,7 +2,6 @@
 
 import os
 import sys
-import threading
 import time
 
 import pypool
@@ -58,19 +57,6 @@ def remember(key: str, value, *, session) -> dict:
 @pypool.command("t.recall")
 def recall(key: str, *, session):
     return {"pid": os.getpid(), "value": session.get(key), "keys": sorted(session.keys())}
-
-
-_barriers = {}
-_barriers_lock = threading.Lock()
-
-
-@pypool.command("t.meet")
-def meet(parties: int) -> bool:
-    """Returns only once `parties` calls are inside it at the same moment: proof of concurrency."""
-    with _barriers_lock:
-        barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=20))
-    barrier.wait()
-    return True
 
 
 @pypool.command("t.crash_after_print")

@@ -75,12 +75,12 @@ class ConcurrentCallsTest {
 
     @Test
     void workerWithSeveralInFlightSlotsRunsCallsAtTheSameTime() throws Exception {
-        // t.meet returns only when all four calls are inside the handler together.
+        // fault.meet returns only when all four calls are inside the handler together.
         PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(4)
                 .callTimeout(Duration.ofSeconds(30)));
         List<CompletableFuture<Boolean>> meets = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            meets.add(pool.callAsync("t.meet", Map.of("parties", 4), Boolean.class));
+            meets.add(pool.callAsync("fault.meet", Map.of("parties", 4), Boolean.class));
         }
         for (CompletableFuture<Boolean> m : meets) {
             assertThat(m.get()).isTrue();
