@@ -642,7 +642,7 @@ final class PoolEngine implements PythonPool {
             onDeadline(call, System.nanoTime());
             reply = outcome(call);
         } catch (ExecutionException e) {
-            throw asRuntime(e.getCause());
+            throw withCallSite(asRuntime(e.getCause()));
         } catch (InterruptedException e) {
             abandon(call);
             throw e;
@@ -1006,6 +1006,25 @@ final class PoolEngine implements PythonPool {
             t = t.getCause();
         }
         return t;
+    }
+
+    /**
+     * A failure detected on another thread (a worker's reader, the housekeeper) carries that
+     * thread's stack; the caller's own stack is added as a suppressed exception so that logs show
+     * where the call was made.
+     */
+    private static RuntimeException withCallSite(RuntimeException e) {
+        if (e instanceof PypoolException) {
+            e.addSuppressed(new CallSite());
+        }
+        return e;
+    }
+
+    /** Not an error: the stack of the thread that made a failed call. */
+    private static final class CallSite extends Exception {
+        CallSite() {
+            super("the failed call was made here, on thread " + Thread.currentThread().getName());
+        }
     }
 
     private static RuntimeException asRuntime(Throwable t) {

@@ -40,6 +40,9 @@ class SelfHealingTest {
                 .hasMessageContaining("last words before the crash");
         assertThat(e.exitCode()).hasValue(137);
         assertThat(e.lastStderrLines()).contains("last words before the crash");
+        assertThat(e.getSuppressed()).as("the caller's own stack comes with it").singleElement()
+                .satisfies(site -> assertThat(site.getStackTrace()).anySatisfy(frame ->
+                        assertThat(frame.getMethodName()).contains("crashMidCallFailsTheCallAtOnce")));
         await().until(() -> TestPools.allReady(pool, 2));
         assertThat(pool.stats().restarts()).isEqualTo(1);
         assertThat(pool.call("add", Map.of("a", 1, "b", 2), Integer.class)).isEqualTo(3);
