@@ -1,0 +1,66 @@
+package io.pypool.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pypool.PypoolException;
+import io.pypool.PythonException;
+import io.pypool.PythonPool;
+import io.pypool.PythonPoolBuilder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Calls one command in a one-worker pool and prints its JSON result: for trying handlers from a shell. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Start one worker with your handler modules, call COMMAND with ARGS (JSON), print the result.")
+final class RunCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--module"}, description = "handler module to import (repeatable); default pypool.examples")
+    List<String> modules;
+
+    @Option(names = {"-p", "--path"}, description = "folder to put on the workers' sys.path (repeatable)")
+    List<Path> paths;
+
+    @Option(names = "--python", description = "Python executable (default: the real interpreter behind python3)")
+    String python;
+
+    @Parameters(index = "0", paramLabel = "COMMAND")
+    String command;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "ARGS", description = "arguments as a JSON object or array")
+    String args;
+
+    @Override
+    public Integer call() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode parsed;
+        try {
+            parsed = args == null ? null : mapper.readTree(args);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            System.err.println("ARGS is not JSON: " + e.getOriginalMessage());
+            return 2;
+        }
+        PythonPoolBuilder builder = PythonPool.builder().name("run").workers(1)
+                .handlerModules(modules == null ? new String[] {"pypool.examples"} : modules.toArray(String[]::new));
+        if (paths != null) {
+            builder.pythonPath(paths.toArray(Path[]::new));
+        }
+        if (python != null) {
+            builder.pythonExecutable(python);
+        }
+        try (PythonPool pool = builder.build()) {
+            JsonNode result = pool.call(command, parsed);
+            System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+            return 0;
+        } catch (PythonException e) {
+            System.err.println(e.getMessage());
+            return 1;
+        } catch (PypoolException e) {
+            System.err.println(e.getMessage());
+            return 3;
+        }
+    }
+}

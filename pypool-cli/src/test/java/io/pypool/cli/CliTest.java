@@ -1,0 +1,49 @@
+package io.pypool.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class CliTest {
+
+    private record Outcome(int exit, String out, String err) {}
+
+    private static Outcome run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new Main()).execute(args);
+            return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void demoServesEveryCallAndReportsWorkersLatencyAndSessions() {
+        Outcome o = run("demo", "--workers", "2", "--threads", "8", "--sessions", "4", "--seconds", "1");
+        assertThat(o.exit()).as(o.err()).isZero();
+        assertThat(o.out()).contains("workers:").containsPattern("w1 +pid \\d+").contains("calls/s")
+                .contains("latency: p50").contains("sessions: 4, final state matched in 4").contains("errors: none");
+    }
+
+    @Test
+    void runPrintsTheResultOrTheTypedError() {
+        Outcome ok = run("run", "add", "[2, 40]");
+        assertThat(ok.exit()).isZero();
+        assertThat(ok.out().strip()).isEqualTo("42");
+        Outcome unknown = run("run", "no.such.command");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("unknown command 'no.such.command'");
+        assertThat(run("run", "add", "{not json").exit()).isEqualTo(2);
+    }
+}
