@@ -760,6 +760,10 @@ final class PoolEngine implements PythonPool {
         }
         if (enqueue(w.sessionQueue, call)) {
             pump(w);
+            if (w.state() == Worker.State.DRAINING || !w.isAlive()) {
+                // It left service between our check and the enqueue, after its queue was emptied.
+                failSessionQueue(w, "worker " + w.id + " was taken out of service");
+            }
         }
     }
 
