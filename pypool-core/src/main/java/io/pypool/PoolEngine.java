@@ -57,6 +57,8 @@ final class PoolEngine implements PythonPool {
     private volatile Worker[] workers;
     /** Workers taken out of service (hung) that still finish or time out their calls before they are ended. */
     private final List<Worker> retiring = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Every worker whose process has started and not yet exited, whatever its state: what close() must end. */
+    private final java.util.Set<Worker> withProcess = ConcurrentHashMap.newKeySet();
     private final AtomicInteger[] consecutiveStartFailures;
     /** Per slot: why it was given up after too many failed starts, or null. */
     private final String[] givenUp;
@@ -201,6 +203,11 @@ final class PoolEngine implements PythonPool {
             }
         }
         w.spawn(processBuilder(w));
+        Process p = w.process();
+        if (p != null) {
+            withProcess.add(w);
+            p.onExit().thenRun(() -> withProcess.remove(w));
+        }
     }
 
     private ProcessBuilder processBuilder(Worker w) {
@@ -1370,10 +1377,12 @@ final class PoolEngine implements PythonPool {
         return out;
     }
 
+    /** The current workers, the retiring ones, and any other whose process has not exited yet. */
     private List<Worker> allWorkers() {
-        List<Worker> all = new ArrayList<>(Arrays.asList(workers));
+        java.util.Set<Worker> all = new java.util.LinkedHashSet<>(Arrays.asList(workers));
         all.addAll(retiring);
-        return all;
+        all.addAll(withProcess);
+        return new ArrayList<>(all);
     }
 
     @Override

@@ -26,9 +26,18 @@ final class TestPools {
         return pool.stats().workers().stream().map(PoolStats.Worker::pid).toList();
     }
 
+    /**
+     * Whether the process still runs. A zombie (exited, waiting to be reaped) does not: when a
+     * child JVM is killed, its exited workers belong to init until it reaps them, and Java's
+     * isAlive() still counts them.
+     */
     static boolean alive(long pid) {
         Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-        return handle.isPresent() && handle.get().isAlive();
+        if (handle.isEmpty() || !handle.get().isAlive()) {
+            return false;
+        }
+        ProcFs.Sample sample = ProcFs.sample(pid);
+        return sample == null || sample.state() != 'Z';
     }
 
     /** Sends a signal by name (STOP, CONT, KILL) the way an operator would. */
