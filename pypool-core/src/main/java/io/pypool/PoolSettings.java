@@ -23,6 +23,7 @@ record PoolSettings(
         int maxQueuedCalls,
         int maxInFlightPerWorker,
         int handlerThreads,
+        Duration callerSpin,
         Duration sessionIdleTtl,
         int maxSessions,
         int maxFrameBytes,

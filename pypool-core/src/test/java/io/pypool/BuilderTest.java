@@ -27,6 +27,8 @@ class BuilderTest {
                 .hasMessageContaining("environment = 'A=B' is invalid");
         assertThatThrownBy(() -> PythonPool.builder().maxFrameBytes(10))
                 .hasMessageContaining("maxFrameBytes = '10'");
+        assertThatThrownBy(() -> PythonPool.builder().callerSpin(Duration.ofMillis(2)))
+                .hasMessage("callerSpin = 'PT0.002S' is invalid: must be between 0 and 1 ms");
         assertThatThrownBy(() -> PythonPool.builder().sessionIdleTtl(Duration.ZERO))
                 .hasMessageContaining("sessionIdleTtl = 'PT0S'");
     }

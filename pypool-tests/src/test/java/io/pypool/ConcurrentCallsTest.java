@@ -103,6 +103,24 @@ class ConcurrentCallsTest {
     }
 
     @Test
+    void spinningCallersStillGetTheirOwnResults() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().workers(2).callerSpin(Duration.ofNanos(50_000)));
+        ExecutorService executor = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                int n = i;
+                results.add(executor.submit(() -> pool.call("add", Map.of("a", n, "b", 1), Integer.class)));
+            }
+            for (int i = 0; i < results.size(); i++) {
+                assertThat(results.get(i).get()).isEqualTo(i + 1);
+            }
+        } finally {
+            executor.shutdown();
+        }
+    }
+
+    @Test
     void virtualThreadsCanShareAPool() throws Exception {
         // Runs on any JDK: falls back to platform threads where virtual threads do not exist (17),
         // and exercises them where they do (the suite also runs on 21+).

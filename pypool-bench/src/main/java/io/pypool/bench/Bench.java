@@ -40,12 +40,27 @@ public final class Bench {
         System.out.println("python: " + python + ", cores: " + Runtime.getRuntime().availableProcessors()
                 + ", java: " + System.getProperty("java.version"));
 
-        double bare = bareRoundTripMicros(python, echo);
-        System.out.printf("bare pipe round trip        : %7.1f µs/call (median of %d rounds x %,d)%n", bare, ROUNDS, CALLS_PER_ROUND);
-
+        // Alone, each on an otherwise idle machine: the figures a single caller sees.
+        double bareAlone;
+        try (BareEcho bare = new BareEcho(python, echo)) {
+            bareAlone = alternatingMedians(bare::roundTrip, bare::roundTrip)[0];
+        }
+        double callAlone;
         try (PythonPool pool = PythonPool.builder().name("bench").workers(1).handlerModules("pypool.examples").build()) {
-            double call = pypoolCallMicros(pool);
-            System.out.printf("pypool no-op call (1 caller): %7.1f µs/call = %.2fx the bare round trip%n", call, call / bare);
+            callAlone = alternatingMedians(() -> pool.call("echo", null), () -> pool.call("echo", null))[0];
+        }
+        System.out.printf("alone: bare pipe round trip %5.1f µs, pypool no-op call %5.1f µs = %.2fx%n",
+                bareAlone, callAlone, callAlone / bareAlone);
+        // Interleaved rounds, so that drift in the machine's state hits both alike. A busier JVM
+        // keeps the CPUs out of deep idle, which makes the bare loop's single wake-up cheaper.
+        for (Duration spin : new Duration[] {Duration.ZERO, Duration.ofNanos(50_000)}) {
+            try (BareEcho bare = new BareEcho(python, echo);
+                 PythonPool pool = PythonPool.builder().name("bench").workers(1).callerSpin(spin)
+                         .handlerModules("pypool.examples").build()) {
+                double[] m = alternatingMedians(bare::roundTrip, () -> pool.call("echo", null));
+                System.out.printf("interleaved, callerSpin %2d µs: bare %5.1f µs, pypool %5.1f µs = %.2fx%n",
+                        spin.toNanos() / 1000, m[0], m[1], m[1] / m[0]);
+            }
         }
 
         for (int inFlight : new int[] {1, 8, 32}) {
@@ -78,53 +93,67 @@ public final class Bench {
         }
     }
 
-    private static double bareRoundTripMicros(String python, Path script) throws Exception {
-        Process p = new ProcessBuilder(python, script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try {
-            OutputStream out = p.getOutputStream();
-            DataInputStream in = new DataInputStream(p.getInputStream());
+    /** A minimal Python echo loop on pipes, and one framed round trip to it. */
+    private static final class BareEcho implements AutoCloseable {
+        private final Process process;
+        private final OutputStream out;
+        private final DataInputStream in;
+        private final byte[] frame;
+        private final byte[] reply;
+
+        BareEcho(String python, Path script) throws IOException {
+            process = new ProcessBuilder(python, script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            out = process.getOutputStream();
+            in = new DataInputStream(process.getInputStream());
             byte[] body = "{\"cmd\":\"echo\",\"args\":null}".getBytes(StandardCharsets.UTF_8);
-            byte[] frame = new byte[16 + body.length];
+            frame = new byte[16 + body.length];
             int len = frame.length - 4;
             frame[0] = (byte) (len >>> 24);
             frame[1] = (byte) (len >>> 16);
             frame[2] = (byte) (len >>> 8);
             frame[3] = (byte) len;
             System.arraycopy(body, 0, frame, 16, body.length);
-            byte[] reply = new byte[frame.length];
-            return medianMicros(() -> {
-                out.write(frame);
-                out.flush();
-                in.readFully(reply);
-            });
-        } finally {
-            p.getOutputStream().close();
-            p.waitFor();
+            reply = new byte[frame.length];
         }
-    }
 
-    private static double pypoolCallMicros(PythonPool pool) throws Exception {
-        return medianMicros(() -> pool.call("echo", null));
+        void roundTrip() throws IOException {
+            out.write(frame);
+            out.flush();
+            in.readFully(reply);
+        }
+
+        @Override
+        public void close() throws Exception {
+            out.close();
+            process.waitFor();
+        }
     }
 
     interface Op {
         void run() throws Exception;
     }
 
-    private static double medianMicros(Op op) throws Exception {
-        for (int i = 0; i < CALLS_PER_ROUND; i++) {
-            op.run(); // warm-up: JIT, page cache, Python's own caches
-        }
-        double[] rounds = new double[ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
-            long t0 = System.nanoTime();
+    /** Medians in microseconds per call of a and b, measured in alternating rounds after a warm-up of each. */
+    private static double[] alternatingMedians(Op a, Op b) throws Exception {
+        Op[] ops = {a, b};
+        for (Op op : ops) {
             for (int i = 0; i < CALLS_PER_ROUND; i++) {
-                op.run();
+                op.run(); // warm-up: JIT, page cache, Python's own caches
             }
-            rounds[r] = (System.nanoTime() - t0) / 1e3 / CALLS_PER_ROUND;
         }
-        Arrays.sort(rounds);
-        return rounds[ROUNDS / 2];
+        double[][] rounds = new double[2][ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            for (int k = 0; k < 2; k++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < CALLS_PER_ROUND; i++) {
+                    ops[k].run();
+                }
+                rounds[k][r] = (System.nanoTime() - t0) / 1e3 / CALLS_PER_ROUND;
+            }
+        }
+        Arrays.sort(rounds[0]);
+        Arrays.sort(rounds[1]);
+        return new double[] {rounds[0][ROUNDS / 2], rounds[1][ROUNDS / 2]};
     }
 
     private static double throughput(PythonPool pool, int callers, Duration duration) throws Exception {
