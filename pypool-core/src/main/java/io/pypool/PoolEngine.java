@@ -408,7 +408,8 @@ final class PoolEngine implements PythonPool {
         w.kill(2_000);
         Process p = w.process();
         Integer exit = p != null && !p.isAlive() ? p.exitValue() : null;
-        List<String> tail = w.stderrTail(500);
+        // The process is gone, so its stderr ends soon; on a starved machine the drain thread may need a moment.
+        List<String> tail = w.stderrTail(2_000);
         boolean protocolBroken = cause instanceof FrameCodec.MalformedFrameException;
         String what = reason != null ? reason : describeExit(exit);
         String startupFailure = w.startupFailure();
