@@ -420,7 +420,7 @@ final class PoolEngine implements PythonPool {
                 ? new ProtocolException(name, "call '" + call.command + "' failed: worker " + w.id + " (pid " + w.pid()
                         + ") " + what + "; the worker was ended and is being replaced", cause)
                 : new WorkerCrashedException(name, w.id, "call '" + call.command + "' failed: worker " + w.id + " (pid "
-                        + w.pid() + ") " + what + " while running it" + stderrSuffix(tail), exit, tail);
+                        + w.pid() + ") " + what + " while running it" + stderrSuffix(w, tail), exit, tail);
         failPendingOrRetry(w, verdict);
         failSessionQueue(w, "worker " + w.id + " " + what);
         if (closed) {
@@ -627,6 +627,11 @@ final class PoolEngine implements PythonPool {
 
     private static String stderrSuffix(List<String> tail) {
         return tail.isEmpty() ? "" : "; its last stderr lines:\n  " + String.join("\n  ", tail);
+    }
+
+    private static String stderrSuffix(Worker w, List<String> tail) {
+        String trouble = w.stderrDrainTrouble;
+        return stderrSuffix(tail) + (trouble == null ? "" : " (" + trouble + ")");
     }
 
     // ---- the call path ----------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ final class Worker {
     private volatile Thread readerThread;
     private volatile Thread stderrThread;
     private volatile String startupFailure;
+    /** Why the stderr drain ended other than at end of input, if it did; shown in crash reports. */
+    volatile String stderrDrainTrouble;
     private volatile String failureReason;
 
     Worker(PoolEngine pool, String id, int slot, int inFlightLimit, long now) {
@@ -298,10 +300,19 @@ final class Worker {
                 }
                 MDC.put("pypool.pool", pool.name());
                 MDC.put("pypool.worker", id);
-                PYTHON_LOG.info("[{} {} pid {}] {}", pool.name(), id, p.pid(), line);
+                try {
+                    PYTHON_LOG.info("[{} {} pid {}] {}", pool.name(), id, p.pid(), line);
+                } catch (RuntimeException e) {
+                    // A failing log backend must not stop the drain: the pipe would fill and
+                    // block the worker, and the lines that explain a crash would be lost.
+                    stderrDrainTrouble = "logging a stderr line failed: " + e;
+                }
             }
-        } catch (IOException ignored) {
-            // the process is gone; its end is reported by the reader
+        } catch (IOException e) {
+            // Normally the end of a dead process's stream; kept in case lines were lost with it.
+            stderrDrainTrouble = "reading stderr failed: " + e;
+        } catch (RuntimeException e) {
+            stderrDrainTrouble = "the stderr drain failed: " + e;
         } finally {
             MDC.remove("pypool.pool");
             MDC.remove("pypool.worker");
