@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,7 +61,10 @@ class OrphanTest {
         Process bystander = new ProcessBuilder(python, "-c", "import time; time.sleep(600)", "-m", "pypool.worker")
                 .start();
         try {
-            await().until(() -> ProcessFs.state(leftover.pid()) == 'T');
+            await().until(() -> {
+                ProcFs.Sample sample = ProcFs.sample(leftover.pid());
+                return sample != null && sample.stopped();
+            });
             try (PythonPool pool = TestPools.builder().workers(1).build()) {
                 assertThat(pool.call("add", List.of(1, 2), Integer.class)).isEqualTo(3);
             }
@@ -72,18 +74,5 @@ class OrphanTest {
             leftover.destroyForcibly();
             bystander.destroyForcibly();
         }
-    }
-
-    /** Reads a process's state letter, for waiting until the leftover has stopped itself. */
-    static final class ProcessFs {
-        static char state(long pid) {
-            ProcFs.Sample s = ProcFs.sample(pid);
-            return s == null ? '?' : s.state();
-        }
-    }
-
-    @SuppressWarnings("unused")
-    private static String classpathSeparator() {
-        return File.pathSeparator;
     }
 }
