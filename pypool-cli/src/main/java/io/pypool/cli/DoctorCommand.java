@@ -17,7 +17,7 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
-        var builder = PythonPool.builder().name("doctor").workers(1).handlerModules("pypool.examples");
+        var builder = PythonPool.builder().name("doctor").workers(1).handlerModules("pypool.examples", "pypool.dspy");
         if (python != null) {
             builder.pythonExecutable(python);
         }
@@ -33,6 +33,11 @@ final class DoctorCommand implements Callable<Integer> {
                     ping.path("pid").asLong(), ping.path("python").asText(), ping.path("executable").asText());
             System.out.printf("pool ready in %.0f ms; first call %.2f ms; 1000 echo calls, mean %.1f µs each%n",
                     (started - t0) / 1e6, (t1 - started) / 1e6, (t2 - t1) / 1e3 / 1000);
+            JsonNode dspy = ping.path("dspy");
+            System.out.println(dspy.path("available").asBoolean()
+                    ? "DSPy " + dspy.path("version").asText() + " is importable (pypool-dspy can run)"
+                    : "DSPy is not importable (" + dspy.path("error").asText() + "); pypool-dspy needs: "
+                    + ping.path("executable").asText() + " -m pip install dspy");
             System.out.println("ok");
             return 0;
         }

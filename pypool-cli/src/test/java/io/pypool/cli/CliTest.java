@@ -37,6 +37,14 @@ class CliTest {
     }
 
     @Test
+    void doctorNamesTheInterpreterAndWhetherDspyCanRun() {
+        Outcome o = run("doctor");
+        assertThat(o.exit()).as(o.err()).isZero();
+        assertThat(o.out()).containsPattern("worker w1 pid \\d+, Python 3\\.").contains("pool ready in")
+                .containsPattern("DSPy (.* is importable|is not importable)").endsWith("ok\n");
+    }
+
+    @Test
     void runPrintsTheResultOrTheTypedError() {
         Outcome ok = run("run", "add", "[2, 40]");
         assertThat(ok.exit()).isZero();
