@@ -35,12 +35,14 @@ from . import _registry, command, current_worker, protocol
 from . import worker as _worker
 
 
-def _applies() -> bool:
-    def ids(var: str) -> set:
-        return {w.strip() for w in os.environ.get(var, "").split(",") if w.strip()}
+def _env_list(var: str) -> set:
+    """A comma-separated environment variable (worker ids, command names) as a set."""
+    return {item.strip() for item in os.environ.get(var, "").split(",") if item.strip()}
 
-    chosen = ids("PYPOOL_FAULT_WORKERS")
-    return (not chosen or current_worker() in chosen) and current_worker() not in ids("PYPOOL_FAULT_SPARE_WORKERS")
+
+def _applies() -> bool:
+    chosen = _env_list("PYPOOL_FAULT_WORKERS")
+    return (not chosen or current_worker() in chosen) and current_worker() not in _env_list("PYPOOL_FAULT_SPARE_WORKERS")
 
 
 if _applies():
@@ -52,18 +54,14 @@ if _applies():
         raise ImportError(os.environ["PYPOOL_FAULT_START_FAIL"])
 
 
-def _commands(var: str) -> set:
-    return {c.strip() for c in os.environ.get(var, "").split(",") if c.strip()}
-
-
 class _CallFaults:
     """The per-call faults the environment asks for, run before each handler."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.crash_on = int(os.environ.get("PYPOOL_FAULT_CRASH_ON_CALL", "0") or 0)
-        self.hang_on = _commands("PYPOOL_FAULT_HANG_ON")
-        self.garbage_on = _commands("PYPOOL_FAULT_GARBAGE_ON")
+        self.hang_on = _env_list("PYPOOL_FAULT_HANG_ON")
+        self.garbage_on = _env_list("PYPOOL_FAULT_GARBAGE_ON")
         self.delay_s = float(os.environ.get("PYPOOL_FAULT_REPLY_DELAY_MS", "0") or 0) / 1000.0
         self.print_text = os.environ.get("PYPOOL_FAULT_PRINT")
 

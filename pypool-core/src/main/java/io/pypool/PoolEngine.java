@@ -303,7 +303,7 @@ final class PoolEngine implements PythonPool {
             return;
         }
         SetupStep step = steps.get(next);
-        PendingCall call = targetedCall(step.command(), step.args(), settings.startupTimeout().toNanos());
+        PendingCall call = targetedCall(step.command(), step.args(), null, settings.startupTimeout().toNanos());
         if (!w.tryAcquire()) {
             onWorkerFailed(w, "had no free slot for its setup step '" + step.command() + "'", null);
             return;
@@ -331,9 +331,13 @@ final class PoolEngine implements PythonPool {
         });
     }
 
-    private PendingCall targetedCall(String command, Object args, long timeoutNanos) {
+    /**
+     * A pool-internal call for one chosen worker (setup steps, pings, close_session notices):
+     * not idempotent, owned by no session entry, so it never triggers routing or restores.
+     */
+    private PendingCall targetedCall(String command, Object args, String sessionId, long timeoutNanos) {
         try {
-            return new PendingCall(command, null, FrameCodec.encodeRequest(mapper, command, args, null),
+            return new PendingCall(command, null, FrameCodec.encodeRequest(mapper, command, args, sessionId),
                     System.nanoTime(), timeoutNanos, false, false);
         } catch (IOException e) {
             throw new IllegalArgumentException("the arguments of '" + command + "' cannot be written as JSON: "
@@ -350,7 +354,7 @@ final class PoolEngine implements PythonPool {
         if (closed) {
             throw new PoolClosedException(name, "the pool is closed; workers cannot be configured");
         }
-        targetedCall(command, args, 1); // fails now, on the caller's thread, if args are not JSON
+        targetedCall(command, args, null, 1); // fails now, on the caller's thread, if args are not JSON
         synchronized (workerSetup) {
             workerSetup.put(key, new SetupStep(command, args));
         }
@@ -361,7 +365,7 @@ final class PoolEngine implements PythonPool {
             if (!w.isAlive() || w.state() == Worker.State.DRAINING) {
                 continue;
             }
-            PendingCall call = targetedCall(command, args, settings.callTimeout().toNanos());
+            PendingCall call = targetedCall(command, args, null, settings.callTimeout().toNanos());
             runs.add(call);
             queued.incrementAndGet();
             w.sessionQueue.add(call);
@@ -1138,17 +1142,11 @@ final class PoolEngine implements PythonPool {
             return;
         }
         // Free the state in Python, in order after the session's earlier calls on that worker.
-        try {
-            byte[] frame = FrameCodec.encodeRequest(mapper, "close_session", null, s.id);
-            PendingCall notice = new PendingCall("close_session", null, frame, System.nanoTime(),
-                    settings.callTimeout().toNanos(), false, false);
-            if (w.isReady() && w.tryAcquire()) {
-                send(w, notice);
-            } else if (enqueue(w.sessionQueue, notice)) {
-                pump(w);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        PendingCall notice = targetedCall("close_session", null, s.id, settings.callTimeout().toNanos());
+        if (w.isReady() && w.tryAcquire()) {
+            send(w, notice);
+        } else if (enqueue(w.sessionQueue, notice)) {
+            pump(w);
         }
     }
 
@@ -1279,16 +1277,9 @@ final class PoolEngine implements PythonPool {
     }
 
     private void ping(Worker w, long timeoutNanos) {
-        if (!w.tryAcquire()) {
-            return;
-        }
-        try {
-            byte[] frame = FrameCodec.encodeRequest(mapper, "ping", null, null);
-            send(w, new PendingCall("ping", null, frame, System.nanoTime(), Math.max(timeoutNanos,
-                    TimeUnit.SECONDS.toNanos(1)), false, false));
-        } catch (IOException e) {
-            w.releaseSlot();
-            throw new IllegalStateException(e);
+        PendingCall ping = targetedCall("ping", null, null, Math.max(timeoutNanos, TimeUnit.SECONDS.toNanos(1)));
+        if (w.tryAcquire()) {
+            send(w, ping);
         }
     }
 
@@ -1392,18 +1383,6 @@ final class PoolEngine implements PythonPool {
                     w.callsServed()));
         }
         return new PoolStats(name, settings.runId(), List.copyOf(list), queued.get(), sessions.size(), restarts.get());
-    }
-
-    /** Every Python process this pool started that has not been reaped; for tests and diagnostics. */
-    List<ProcessHandle> processes() {
-        List<ProcessHandle> out = new ArrayList<>();
-        for (Worker w : allWorkers()) {
-            Process p = w.process();
-            if (p != null) {
-                out.add(p.toHandle());
-            }
-        }
-        return out;
     }
 
     /** The current workers, the retiring ones, and any other whose process has not exited yet. */

@@ -43,11 +43,11 @@ public final class Bench {
         // Alone, each on an otherwise idle machine: the figures a single caller sees.
         double bareAlone;
         try (BareEcho bare = new BareEcho(python, echo)) {
-            bareAlone = alternatingMedians(bare::roundTrip, bare::roundTrip)[0];
+            bareAlone = alternatingMedians(bare::roundTrip)[0];
         }
         double callAlone;
         try (PythonPool pool = PythonPool.builder().name("bench").workers(1).handlerModules("pypool.examples").build()) {
-            callAlone = alternatingMedians(() -> pool.call("echo", null), () -> pool.call("echo", null))[0];
+            callAlone = alternatingMedians(() -> pool.call("echo", null))[0];
         }
         System.out.printf("alone: bare pipe round trip %5.1f µs, pypool no-op call %5.1f µs = %.2fx%n",
                 bareAlone, callAlone, callAlone / bareAlone);
@@ -133,17 +133,16 @@ public final class Bench {
         void run() throws Exception;
     }
 
-    /** Medians in microseconds per call of a and b, measured in alternating rounds after a warm-up of each. */
-    private static double[] alternatingMedians(Op a, Op b) throws Exception {
-        Op[] ops = {a, b};
+    /** Medians in microseconds per call of each op, measured in alternating rounds after a warm-up of each. */
+    private static double[] alternatingMedians(Op... ops) throws Exception {
         for (Op op : ops) {
             for (int i = 0; i < CALLS_PER_ROUND; i++) {
                 op.run(); // warm-up: JIT, page cache, Python's own caches
             }
         }
-        double[][] rounds = new double[2][ROUNDS];
+        double[][] rounds = new double[ops.length][ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
-            for (int k = 0; k < 2; k++) {
+            for (int k = 0; k < ops.length; k++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < CALLS_PER_ROUND; i++) {
                     ops[k].run();
@@ -151,9 +150,12 @@ public final class Bench {
                 rounds[k][r] = (System.nanoTime() - t0) / 1e3 / CALLS_PER_ROUND;
             }
         }
-        Arrays.sort(rounds[0]);
-        Arrays.sort(rounds[1]);
-        return new double[] {rounds[0][ROUNDS / 2], rounds[1][ROUNDS / 2]};
+        double[] medians = new double[ops.length];
+        for (int k = 0; k < ops.length; k++) {
+            Arrays.sort(rounds[k]);
+            medians[k] = rounds[k][ROUNDS / 2];
+        }
+        return medians;
     }
 
     private static double throughput(PythonPool pool, int callers, Duration duration) throws Exception {
