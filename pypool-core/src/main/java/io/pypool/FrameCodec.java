@@ -17,6 +17,10 @@ import java.nio.charset.StandardCharsets;
 final class FrameCodec {
     static final int HEADER_BYTES = 16;
     static final int HEADER_REST = 12;
+    /** Where the digits of "deadline_ms" sit in an encoded request: after the header and {"deadline_ms":. */
+    static final int DEADLINE_OFFSET = HEADER_BYTES + "{\"deadline_ms\":".length();
+    static final int DEADLINE_DIGITS = 12;
+    private static final long MAX_DEADLINE_MILLIS = 999_999_999_999L;
 
     static final byte HELLO = 1;
     static final byte REQUEST = 2;
@@ -45,6 +49,9 @@ final class FrameCodec {
         Headroom out = new Headroom(HEADER_BYTES + 64);
         try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
             gen.writeStartObject();
+            // Room for the remaining time, stamped when the call is sent (whitespace before a JSON number is allowed).
+            gen.writeFieldName("deadline_ms");
+            gen.writeRawValue(" ".repeat(DEADLINE_DIGITS - 1) + "0");
             gen.writeStringField("cmd", command);
             if (sessionId != null) {
                 gen.writeStringField("session", sessionId);
@@ -54,6 +61,23 @@ final class FrameCodec {
             gen.writeEndObject();
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Writes the call's remaining time into the room {@link #encodeRequest} left for it, so the
+     * worker can refuse to start a call whose time is up.
+     */
+    static void stampDeadline(byte[] frame, long remainingMillis) {
+        long ms = Math.max(0, Math.min(remainingMillis, MAX_DEADLINE_MILLIS));
+        int end = DEADLINE_OFFSET + DEADLINE_DIGITS;
+        int i = end;
+        do {
+            frame[--i] = (byte) ('0' + ms % 10);
+            ms /= 10;
+        } while (ms > 0);
+        while (i > DEADLINE_OFFSET) {
+            frame[--i] = ' ';
+        }
     }
 
     static void stampHeader(byte[] frame, byte kind, long requestId) {

@@ -25,6 +25,12 @@ public interface PythonPool extends PythonCaller, AutoCloseable {
     /** The session with this id; it is created (empty) in Python on its first call. */
     PythonSession session(String id);
 
+    /**
+     * The session with this id, with its own settings (how many of its calls may run at once,
+     * how many may wait). The options apply when the session is created; an open session keeps its own.
+     */
+    PythonSession session(String id, SessionOptions options);
+
     /** A session with a new random id. */
     PythonSession newSession();
 

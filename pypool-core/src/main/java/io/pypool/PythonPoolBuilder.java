@@ -31,7 +31,11 @@ public final class PythonPoolBuilder {
     private Duration callTimeout = Duration.ofSeconds(30);
     private Duration closeGracePeriod = Duration.ofSeconds(10);
     private int maxQueuedCalls = 1000;
+    private SaturationPolicy saturationPolicy = SaturationPolicy.FAIL;
     private int maxInFlightPerWorker = 1;
+    private int maxInFlightPerSession = 1;
+    private int maxQueuedCallsPerSession = 1000;
+    private Duration slotRetryAfter = Duration.ofSeconds(60);
     private Integer handlerThreads;
     private Duration callerSpin = Duration.ZERO;
     private Duration sessionIdleTtl = Duration.ofMinutes(30);
@@ -162,6 +166,35 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * What a call does when the queue it would wait in is full: {@link SaturationPolicy#FAIL}
+     * (default) fails it at once with {@link PoolSaturatedException}; {@link SaturationPolicy#WAIT}
+     * lets a blocking caller wait for room within its deadline (fan-out from many virtual threads).
+     */
+    public PythonPoolBuilder saturationPolicy(SaturationPolicy policy) {
+        this.saturationPolicy = Objects.requireNonNull(policy, "saturationPolicy");
+        return this;
+    }
+
+    /**
+     * How many calls of one session run at once in its worker; default 1: a session's calls run
+     * one after another, in the order they were made, however many threads share the session.
+     * A session can set its own when it is opened ({@link SessionOptions}).
+     */
+    public PythonPoolBuilder maxInFlightPerSession(int max) {
+        this.maxInFlightPerSession = checkRange("maxInFlightPerSession", max, 1, 1024);
+        return this;
+    }
+
+    /**
+     * How many calls of one session may wait for their turn; default 1000. Each session has its
+     * own bound, so one busy session cannot fill the pool's queue.
+     */
+    public PythonPoolBuilder maxQueuedCallsPerSession(int max) {
+        this.maxQueuedCallsPerSession = checkRange("maxQueuedCallsPerSession", max, 1, 10_000_000);
+        return this;
+    }
+
+    /**
      * Calls one worker runs at once; default 1. Above 1 the worker runs handlers on threads, which
      * suits I/O-bound work such as LLM calls; CPU-bound Python gains nothing from it (the GIL).
      */
@@ -234,11 +267,23 @@ public final class PythonPoolBuilder {
 
     /**
      * After this many failed starts in a row, a worker slot is given up instead of restarted
-     * forever, and the pool reports itself DEGRADED with the reason; default 5. Restarts in
-     * between back off exponentially (the first is immediate).
+     * at once, and the pool reports itself DEGRADED with the reason, until the slot tries again
+     * after {@link #slotRetryAfter}; default 5. Restarts in between back off exponentially (the
+     * first is immediate). Only failed <em>starts</em> count: a worker that dies while serving is
+     * replaced with backoff but never makes the pool give its slot up.
      */
     public PythonPoolBuilder maxConsecutiveStartFailures(int max) {
         this.maxConsecutiveStartFailures = checkRange("maxConsecutiveStartFailures", max, 1, 1000);
+        return this;
+    }
+
+    /**
+     * How long a slot given up after {@code maxConsecutiveStartFailures} waits before it tries
+     * again; default 60 s, so that a passing outage (a full disk, a package being upgraded) does
+     * not shrink the pool for good.
+     */
+    public PythonPoolBuilder slotRetryAfter(Duration delay) {
+        this.slotRetryAfter = checkPositive("slotRetryAfter", delay);
         return this;
     }
 
@@ -304,6 +349,11 @@ public final class PythonPoolBuilder {
      * @throws IllegalArgumentException when options contradict each other
      */
     public PythonPool build() {
+        return PoolEngine.start(settings());
+    }
+
+    /** The checked settings, as a pool built now would get them. */
+    PoolSettings settings() {
         int minReady = minReadyWorkers == null ? workers : minReadyWorkers;
         if (minReady > workers) {
             throw new IllegalArgumentException(
@@ -318,12 +368,13 @@ public final class PythonPoolBuilder {
         PoolSettings settings = new PoolSettings(
                 name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
                 List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
-                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, maxInFlightPerWorker, threads, callerSpin,
+                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, maxInFlightPerWorker,
+                maxInFlightPerSession, maxQueuedCallsPerSession, threads, callerSpin,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
-                maxConsecutiveStartFailures, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,
+                maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper);
-        return PoolEngine.start(settings);
+        return settings;
     }
 
     private static int checkRange(String option, int value, int min, int max) {

@@ -1,33 +1,48 @@
 package io.pypool;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A session as the pool tracks it, and the handle callers hold. Pinned to one worker at first use;
- * once closed, expired or lost it stays so, and its calls fail with {@link SessionLostException}
- * naming why. {@code pool.session(id)} then hands out a fresh session under the same id.
+ * A session as the pool tracks it, and the handle callers hold. Its calls form a <em>strand</em>:
+ * they are sent in the order they were made, at most {@code maxInFlight} at a time (one by
+ * default), to the one worker the session is pinned to; a call holds its strand slot until the
+ * worker is done with it, not merely until its caller stopped waiting. Its close notice runs after
+ * its calls. Only calls of this one session ever contend on its monitor.
  */
 final class SessionEntry implements PythonSession {
     final String id;
     private final PoolEngine pool;
-    /** Calls of this session not yet finished; an idle session has none. */
+    private final int maxInFlight;
+    private final int maxQueued;
+    /** Calls of this session made and not finished; an idle session has none. */
     final AtomicInteger active = new AtomicInteger();
     volatile long lastUsedNanos;
-    private volatile Worker worker;
+
+    // guarded by this
+    private final ArrayDeque<Call> waiting = new ArrayDeque<>();
+    private int running;
+    private Worker worker;
+    private boolean restorePending;
+    private Call restoring;
+    private boolean closeNoticeDue;
+    private String lostBecause;
+    private String restoreCommand;
+    private Object restoreArgs;
+
     /** True once a call of this session reached its worker: from then on, state may exist there. */
     private volatile boolean touchedWorker;
+    /** Why it takes no new calls (closed, expired, lost), or null while it does. */
     private volatile String endedBecause;
-    private volatile String restoreCommand;
-    private volatile Object restoreArgs;
-    /** Set when the session moved to a new worker and its restore step has not been sent yet. */
-    private boolean restorePending;
-    /** The restore call under way; the session's other calls wait for it. */
-    private CompletableFuture<PendingCall.Reply> restoring;
 
-    SessionEntry(String id, PoolEngine pool, long now) {
+    SessionEntry(String id, PoolEngine pool, int maxInFlight, int maxQueued, long now) {
         this.id = id;
         this.pool = pool;
+        this.maxInFlight = maxInFlight;
+        this.maxQueued = maxQueued;
         this.lastUsedNanos = now;
     }
 
@@ -48,11 +63,11 @@ final class SessionEntry implements PythonSession {
 
     @Override
     public void close() {
-        pool.closeSession(this, "closed by its owner");
+        pool.sessions().close(this, "closed by its owner");
     }
 
     @Override
-    public PythonSession onRestore(String command, Object args) {
+    public synchronized PythonSession onRestore(String command, Object args) {
         if (command == null || command.isEmpty()) {
             throw new IllegalArgumentException("restore command must be a non-empty name");
         }
@@ -61,55 +76,16 @@ final class SessionEntry implements PythonSession {
         return this;
     }
 
-    boolean restorable() {
+    synchronized boolean restorable() {
         return restoreCommand != null;
     }
 
-    Worker worker() {
+    synchronized Worker worker() {
         return worker;
     }
 
     String endedBecause() {
         return endedBecause;
-    }
-
-    /**
-     * The worker this session's calls go to, pinning it on first use. Synchronized on the session
-     * alone: only calls of one session ever contend here.
-     */
-    synchronized Worker pin(PoolEngine engine) {
-        Worker w = worker;
-        boolean gone = w != null && (!w.isAlive() || w.state() == Worker.State.DRAINING);
-        if (gone && (!touchedWorker || restoreCommand != null)) {
-            // Nothing was lost (it never reached that worker), or the owner told us how to rebuild it.
-            w.unpinSession();
-            restorePending = touchedWorker;
-            touchedWorker = false;
-            worker = null;
-            w = null;
-        }
-        if (w == null) {
-            w = engine.leastLoadedForSession();
-            if (w != null) {
-                w.pinSession();
-                worker = w;
-            }
-        }
-        return w;
-    }
-
-    /**
-     * What a call of this session must wait for before it is sent: null when nothing, else the
-     * restore call (created here, once, by the first call that finds the session moved).
-     */
-    synchronized CompletableFuture<PendingCall.Reply> restoreGate(PoolEngine engine) {
-        if (restorePending) {
-            restorePending = false;
-            restoring = engine.newRestoreCall(this, restoreCommand, restoreArgs);
-            return restoring;
-        }
-        CompletableFuture<PendingCall.Reply> r = restoring;
-        return r != null && !r.isDone() ? r : null;
     }
 
     void markTouched() {
@@ -120,17 +96,249 @@ final class SessionEntry implements PythonSession {
         return touchedWorker;
     }
 
-    /** Ends the session once; returns false if it had already ended. */
-    synchronized boolean end(String because) {
-        if (endedBecause != null) {
-            return false;
+    // ---- the strand ------------------------------------------------------------------------
+
+    /**
+     * Puts a caller's call at the end of the strand, then runs the strand. When the strand's queue
+     * is full a blocking caller under the WAIT policy waits for room within its deadline; anyone
+     * else fails at once.
+     */
+    void enqueue(Call call, boolean mayWait) throws InterruptedException {
+        PypoolException refused = null;
+        synchronized (this) {
+            while (endedBecause == null && waiting.size() >= maxQueued && mayWait) {
+                long left = call.remainingNanos(System.nanoTime());
+                if (left <= 0) {
+                    break;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            if (endedBecause != null) {
+                refused = pool.sessionLost(this);
+            } else if (waiting.size() >= maxQueued) {
+                refused = mayWait
+                        ? new CallTimeoutException(pool.name(), "call '" + call.command + "' in " + this + " timed out after "
+                                + call.elapsedMillis(System.nanoTime()) + " ms waiting for room in the session's queue ("
+                                + maxQueued + " calls, maxQueuedCallsPerSession)", false)
+                        : new PoolSaturatedException(pool.name(), "call '" + call.command + "' rejected: " + this
+                                + " already has " + maxQueued + " calls waiting (maxQueuedCallsPerSession)");
+            } else {
+                waiting.add(call);
+            }
         }
-        endedBecause = because;
+        if (refused != null) {
+            if (call.abandonIfQueued()) {
+                call.completeExceptionally(refused);
+            }
+            return;
+        }
+        runStrand();
+    }
+
+    /** Sends waiting calls while the strand has free slots, in the order they were made. */
+    private void runStrand() {
+        while (true) {
+            Call next;
+            Runnable closeNotice;
+            synchronized (this) {
+                closeNotice = running < maxInFlight && !waiting.isEmpty() ? null : closeNoticeIfDue();
+                if (running >= maxInFlight || waiting.isEmpty()) {
+                    next = null;
+                } else {
+                    next = waiting.poll();
+                    running++;
+                    next.takeStrandSlot();
+                    notifyAll(); // room for a caller waiting under the WAIT policy
+                }
+            }
+            if (next == null) {
+                if (closeNotice != null) {
+                    closeNotice.run();
+                }
+                return;
+            }
+            dispatch(next);
+        }
+    }
+
+    /** A call of the strand is done on its worker (or never reached one): the next may go. */
+    void strandSlotFreed() {
+        synchronized (this) {
+            running--;
+        }
+        runStrand();
+    }
+
+    /** A caller gave up on a call still waiting in the strand. */
+    synchronized void removeWaiting(Call call) {
+        if (waiting.remove(call)) {
+            notifyAll();
+        }
+    }
+
+    /**
+     * Sends one call of the strand to the session's worker, pinning or moving the session first:
+     * a session whose worker left service moves to another if nothing of it was there yet or it
+     * has a restore step (which then runs first); otherwise it is lost.
+     */
+    private void dispatch(Call call) {
+        Worker w;
+        Call restore = null;
+        CompletableFuture<Call.Reply> gate = null;
+        synchronized (this) {
+            if (lostBecause != null) {
+                w = null;
+            } else {
+                w = worker;
+                if (w != null && !w.inService()) {
+                    if (!touchedWorker || restoreCommand != null) {
+                        w.unpinSession();
+                        restorePending = restorePending || touchedWorker;
+                        touchedWorker = false;
+                        worker = null;
+                        w = null;
+                    } else {
+                        loseLocked("its worker " + w.id + " " + Dispatcher.leftService(w));
+                    }
+                }
+                if (lostBecause == null && w == null) {
+                    w = pool.supervisor().leastLoadedForSession();
+                    if (w != null) {
+                        w.pinSession();
+                        worker = w;
+                    } else {
+                        loseLocked("it has no worker to run on: every worker of the pool has failed " + pool.stateSummary());
+                    }
+                }
+                if (w != null && call.kind != Call.Kind.RESTORE) {
+                    if (restorePending) {
+                        restorePending = false;
+                        restoring = restore = pool.newRestoreCall(this, restoreCommand, restoreArgs);
+                    }
+                    if (restoring != null && !restoring.isDone()) {
+                        gate = restoring;
+                    }
+                }
+            }
+        }
+        if (w == null) {
+            failStrandCall(call);
+            failLost();
+            return;
+        }
+        if (restore != null) {
+            pool.dispatcher().submitTo(w, restore);
+        }
+        if (gate != null) {
+            gate.whenComplete((reply, error) -> {
+                if (error == null && reply.kind() == FrameCodec.REPLY_OK) {
+                    dispatch(call);
+                } else {
+                    failStrandCall(call);
+                }
+            });
+            return;
+        }
+        pool.dispatcher().submitTo(w, call);
+    }
+
+    /** A call of this session came back from a worker that left service (not run there): send it again. */
+    void redispatch(Call call, String why) {
+        if (call.kind == Call.Kind.INTERNAL) {
+            // A close notice: the state it would free went with the worker.
+            call.abandonIfQueued();
+            call.complete(null);
+            return;
+        }
+        if (call.kind == Call.Kind.RESTORE) {
+            if (call.abandonIfQueued() || !call.isDone()) {
+                call.completeExceptionally(new SessionLostException(pool.name(), id, "the restore step of " + this
+                        + " could not run: " + why));
+            }
+            return;
+        }
+        dispatch(call);
+    }
+
+    private void failStrandCall(Call call) {
+        if (call.abandonIfQueued() || !call.isDone()) {
+            call.completeExceptionally(pool.sessionLost(this));
+        }
+        call.settle();
+    }
+
+    private void loseLocked(String because) {
+        if (lostBecause == null) {
+            lostBecause = because;
+            if (worker != null) {
+                worker.unpinSession();
+                worker = null;
+            }
+            if (endedBecause == null) {
+                endedBecause = because;
+            }
+        }
+    }
+
+    /** The session cannot go on: every call still waiting in its strand fails with SessionLostException. */
+    void lose(String because) {
+        synchronized (this) {
+            loseLocked(because);
+        }
+        failLost();
+    }
+
+    private void failLost() {
+        List<Call> failed;
+        synchronized (this) {
+            failed = new ArrayList<>(waiting);
+            waiting.clear();
+            notifyAll();
+        }
+        for (Call c : failed) {
+            if (c.abandonIfQueued()) {
+                c.completeExceptionally(pool.sessionLost(this));
+            }
+        }
+        pool.sessions().forget(this);
+    }
+
+    /**
+     * Ends the session once: no new calls; the ones already made still run, then the worker is
+     * told to free its state. Returns false if it had already ended.
+     */
+    boolean end(String because) {
+        synchronized (this) {
+            if (endedBecause != null) {
+                return false;
+            }
+            endedBecause = because;
+            closeNoticeDue = true;
+            notifyAll();
+        }
+        runStrand();
+        return true;
+    }
+
+    /**
+     * Guarded by this: once the strand is empty, the close notice goes to the worker, after every
+     * call of the session. Returns the sending, to be run outside this monitor, or null.
+     */
+    private Runnable closeNoticeIfDue() {
+        if (!closeNoticeDue || running > 0 || !waiting.isEmpty()) {
+            return null;
+        }
+        closeNoticeDue = false;
         Worker w = worker;
         if (w != null) {
             w.unpinSession();
+            worker = null;
         }
-        return true;
+        if (w == null || !touchedWorker || !w.inService() || lostBecause != null) {
+            return null;
+        }
+        Call notice = pool.newInternalCall("close_session", null, this, pool.settings().callTimeout().toNanos());
+        return () -> pool.dispatcher().submitTo(w, notice);
     }
 
     @Override

@@ -1,0 +1,388 @@
+package io.pypool;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes calls to workers. An anonymous call claims a slot on the least loaded READY worker with
+ * a CAS, or waits in the pool's lock-free queue (bounded by {@code maxQueuedCalls}); a session's
+ * call comes from its strand and goes to the worker it is pinned to, waiting in that worker's own
+ * queue when its slots are taken. Whoever frees a slot hands it to the next waiting call
+ * ({@link #pump}). Deadlines, crashes and retries settle calls here, each by its state machine.
+ */
+final class Dispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(PythonPool.class);
+
+    private final PoolEngine pool;
+    private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
+    /** Room in the pool's queue: one permit per anonymous call that may wait. */
+    private final Semaphore room;
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Session and pool-internal calls waiting in workers' own queues (never bounded by maxQueuedCalls). */
+    private final AtomicInteger queuedOnWorkers = new AtomicInteger();
+
+    Dispatcher(PoolEngine pool) {
+        this.pool = pool;
+        this.room = new Semaphore(pool.settings().maxQueuedCalls());
+    }
+
+    int queued() {
+        return queued.get() + queuedOnWorkers.get();
+    }
+
+    int queuedAnonymous() {
+        return queued.get();
+    }
+
+    // ---- anonymous calls --------------------------------------------------------------------
+
+    /**
+     * Sends an anonymous call to a worker with a free slot, or queues it. With {@code mayWait}
+     * (a blocking caller under the WAIT saturation policy) a full queue is waited on within the
+     * call's deadline; otherwise a full queue fails the call at once.
+     */
+    void submit(Call call, boolean mayWait) throws InterruptedException {
+        if (pool.isClosed()) {
+            if (call.abandonIfQueued()) {
+                call.completeExceptionally(new PoolClosedException(pool.name(), "the pool is closed; call '"
+                        + call.command + "' was not run"));
+            }
+            return;
+        }
+        Worker w = acquireLeastLoaded();
+        if (w != null) {
+            sendOn(w, call);
+            return;
+        }
+        if (!room.tryAcquire()) {
+            if (!mayWait) {
+                call.completeExceptionally(saturated(call));
+                return;
+            }
+            long left = call.remainingNanos(System.nanoTime());
+            if (left <= 0 || !room.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                if (call.abandonIfQueued()) {
+                    call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command
+                            + "' timed out after " + call.elapsedMillis(System.nanoTime()) + " ms waiting for room in "
+                            + "the pool's queue (maxQueuedCalls " + pool.settings().maxQueuedCalls() + ", saturation "
+                            + "policy WAIT) " + pool.stateSummary(), false));
+                }
+                return;
+            }
+        }
+        queued.incrementAndGet();
+        queue.add(call);
+        for (Worker ready : pool.workers()) {
+            pump(ready);
+        }
+    }
+
+    private PoolSaturatedException saturated(Call call) {
+        return new PoolSaturatedException(pool.name(), "call '" + call.command + "' rejected: "
+                + pool.settings().maxQueuedCalls() + " calls already wait for a worker (maxQueuedCalls) "
+                + pool.stateSummary());
+    }
+
+    private Worker acquireLeastLoaded() {
+        Worker[] ws = pool.workers();
+        int n = ws.length;
+        for (int attempt = 0; attempt < n; attempt++) {
+            Worker best = null;
+            int bestLoad = Integer.MAX_VALUE;
+            int start = n > 1 ? ThreadLocalRandom.current().nextInt(n) : 0;
+            for (int i = 0; i < n; i++) {
+                Worker w = ws[(start + i) % n];
+                int load = w.inFlight();
+                if (load < bestLoad && w.isReady() && w.hasFreeSlot()) {
+                    best = w;
+                    bestLoad = load;
+                }
+            }
+            if (best == null) {
+                return null;
+            }
+            if (best.tryAcquire()) {
+                return best;
+            }
+        }
+        return null;
+    }
+
+    // ---- calls for one chosen worker (sessions, pool-internal) ------------------------------------
+
+    /**
+     * Sends a call to this worker, now if it has a free slot, else through its own queue. The
+     * caller made sure the worker is in service.
+     */
+    void submitTo(Worker w, Call call) {
+        if (w.isReady() && w.tryAcquire()) {
+            sendOn(w, call);
+            return;
+        }
+        queuedOnWorkers.incrementAndGet();
+        w.queueSessionCall(call);
+        pump(w);
+        if (!w.inService() && w.removeSessionCall(call)) {
+            // It left service between the caller's check and the enqueue, after its queue was emptied.
+            queuedOnWorkers.decrementAndGet();
+            pool.sessions().redispatch(call, "worker " + w.id + " " + leftService(w));
+        }
+    }
+
+    /** A setup step for a starting worker: sent directly, it may not be READY yet. */
+    void sendSetup(Worker w, Call call) {
+        if (!w.tryAcquire()) {
+            call.completeExceptionally(new WorkerCrashedException(pool.name(), w.id, "worker " + w.id
+                    + " had no free slot for its setup step '" + call.command + "'", null, List.of()));
+            return;
+        }
+        sendOn(w, call);
+    }
+
+    static String leftService(Worker w) {
+        String reason = w.endReason();
+        return reason == null ? "left service" : reason;
+    }
+
+    // ---- sending and pumping -------------------------------------------------------------------
+
+    /** Sends on a slot the caller holds; a call that is done or out of time is dropped instead. */
+    private void sendOn(Worker w, Call call) {
+        long now = System.nanoTime();
+        if (!call.markSent(now)) {
+            w.releaseSlot();
+            unsendable(call, now);
+            pump(w);
+            return;
+        }
+        sendMarked(w, call, now);
+    }
+
+    /** Writes a call already moved to SENT, on a slot the caller holds. */
+    private void sendMarked(Worker w, Call call, long now) {
+        w.send(call, now);
+        if (!w.isAlive()) {
+            // The worker ended while this call was handed to it. If its failure sweep already ran,
+            // it missed this call: sweep again with the same verdict. If not, that sweep will see it.
+            Function<Call, PypoolException> verdict = w.pendingFailure();
+            if (verdict != null) {
+                failPendingOrRetry(w, verdict);
+            }
+        }
+    }
+
+    /** A call that could not be sent: done already, or its deadline passed while it waited. */
+    private void unsendable(Call call, long now) {
+        if (!call.isDone() && call.pastDeadline(now)) {
+            call.completeExceptionally(timedOutWaiting(call, now));
+        }
+        call.settle();
+    }
+
+    /**
+     * Moves waiting calls onto {@code w} while it has free slots: its sessions' calls first, then
+     * anonymous ones. Both the freeing and the enqueuing side run this after their own change, so
+     * a call never waits next to a free slot.
+     */
+    void pump(Worker w) {
+        while (w.isReady()) {
+            if (!w.tryAcquire()) {
+                return;
+            }
+            Call next = pollLive(w);
+            if (next == null) {
+                w.releaseSlot();
+                if (!w.hasSessionCalls() && queue.isEmpty()) {
+                    return;
+                }
+                continue;
+            }
+            sendMarked(w, next, System.nanoTime());
+        }
+    }
+
+    /** The next call to send on {@code w}, already moved to SENT; calls out of time are failed on the way. */
+    private Call pollLive(Worker w) {
+        while (true) {
+            Call call = w.pollSessionCall();
+            if (call != null) {
+                queuedOnWorkers.decrementAndGet();
+            } else {
+                call = queue.poll();
+                if (call == null) {
+                    return null;
+                }
+                queued.decrementAndGet();
+                room.release();
+            }
+            long now = System.nanoTime();
+            if (call.markSent(now)) {
+                return call;
+            }
+            unsendable(call, now);
+        }
+    }
+
+    // ---- replies, deadlines, failures ---------------------------------------------------------------
+
+    /** A reply came: the slot is free again, the next call goes out first, then the caller learns. */
+    void onReply(Worker w, FrameCodec.Frame frame) {
+        Call call = w.answered(frame.requestId(), pool.clock().nanoTime());
+        if (call == null) {
+            throw new WorkerTransport.Violation("sent a reply to request " + frame.requestId()
+                    + ", which it was never sent or which was answered already");
+        }
+        w.releaseSlot();
+        if (w.isReady()) {
+            pump(w);
+        } else if (w.state() == Worker.State.DRAINING) {
+            pool.supervisor().finishDrainIfDone(w);
+        }
+        call.complete(new Call.Reply(frame.kind(), frame.body(), w));
+        call.settle();
+    }
+
+    /**
+     * The call's deadline passed (seen by its blocking caller, or by the timer for other calls).
+     * A call not yet sent is abandoned and never will be. A call sent to a worker fails now; the
+     * worker is taken out of service only if a call it is running (not one waiting in its input,
+     * which it will refuse as expired) is past its deadline.
+     */
+    void onDeadline(Call call) {
+        long now = System.nanoTime();
+        if (call.isDone()) {
+            return;
+        }
+        if (call.abandonIfQueued()) {
+            removeFromQueues(call);
+            call.completeExceptionally(timedOutWaiting(call, now));
+            call.settle();
+            return;
+        }
+        Worker w = call.worker();
+        if (w == null) {
+            return; // between two tries of an idempotent call: its retry sees the deadline
+        }
+        boolean overrun = w.isPending(call) && w.runningPastDeadline(now);
+        String where = overrun
+                ? "running on worker " + w.id + " (pid " + w.pid() + "); the worker is being replaced so that its "
+                        + "late reply reaches nobody"
+                : "sent to worker " + w.id + " and not answered yet";
+        call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
+                + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), overrun));
+        if (overrun) {
+            pool.supervisor().retire(w, "ran call '" + call.command + "' (request " + call.requestId()
+                    + ") past its deadline", false);
+        }
+    }
+
+    private CallTimeoutException timedOutWaiting(Call call, long now) {
+        return new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call) + " timed out after "
+                + call.elapsedMillis(now) + " ms waiting for a worker " + pool.stateSummary(), false);
+    }
+
+    private static String in(Call call) {
+        return call.session == null ? "" : " in " + call.session;
+    }
+
+    /** A caller stopped waiting (interrupt, cancelled future): a queued call is never sent; a sent one runs on. */
+    void abandon(Call call, RuntimeException why) {
+        if (call.abandonIfQueued()) {
+            removeFromQueues(call);
+            call.settle();
+        }
+        call.completeExceptionally(why);
+    }
+
+    private void removeFromQueues(Call call) {
+        if (queue.remove(call)) {
+            queued.decrementAndGet();
+            room.release();
+            return;
+        }
+        for (Worker w : pool.allWorkers()) {
+            if (w.removeSessionCall(call)) {
+                queuedOnWorkers.decrementAndGet();
+                return;
+            }
+        }
+        if (call.session != null) {
+            call.session.removeWaiting(call);
+        }
+    }
+
+    /** Fails what was running on a gone worker, except idempotent calls, which get one more try elsewhere. */
+    void failPendingOrRetry(Worker w, Function<Call, PypoolException> verdict) {
+        w.failWith(verdict);
+        long now = System.nanoTime();
+        for (Call call : w.takeAllPending()) {
+            boolean canMove = call.session == null || call.session.restorable();
+            if (call.idempotent && !call.pastDeadline(now) && canMove && call.requeueForRetry()) {
+                LOG.info("pool '{}': retrying idempotent call '{}' after worker {} died under it", pool.name(),
+                        call.command, w.id);
+                retry(call);
+            } else {
+                call.completeExceptionally(verdict.apply(call));
+                call.settle();
+            }
+        }
+    }
+
+    private void retry(Call call) {
+        if (call.session != null) {
+            pool.sessions().redispatch(call, "its worker died");
+            return;
+        }
+        try {
+            submit(call, false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // not reached: submit waits only when told to
+        }
+    }
+
+    /** The calls waiting in a worker's own queue, when it leaves service: moved with their sessions, or failed. */
+    void drainWorkerQueue(Worker w, String why) {
+        Call call;
+        while ((call = w.pollSessionCall()) != null) {
+            queuedOnWorkers.decrementAndGet();
+            if (call.session == null) {
+                // A configureWorkers run: what it would change is gone with the worker, and a
+                // replacement runs the setup steps anyway.
+                if (call.abandonIfQueued()) {
+                    call.completeExceptionally(new WorkerCrashedException(pool.name(), w.id, "worker " + w.id
+                            + " ended before call '" + call.command + "' ran: " + why, null, List.of()));
+                }
+                continue;
+            }
+            pool.sessions().redispatch(call, "worker " + w.id + " " + why);
+        }
+    }
+
+    /** At close: everything still waiting fails with this. */
+    void failAllQueued(Function<Call, PypoolException> failure) {
+        Call call;
+        while ((call = queue.poll()) != null) {
+            queued.decrementAndGet();
+            room.release();
+            if (call.abandonIfQueued()) {
+                call.completeExceptionally(failure.apply(call));
+            }
+        }
+        for (Worker w : pool.allWorkers()) {
+            while ((call = w.pollSessionCall()) != null) {
+                queuedOnWorkers.decrementAndGet();
+                if (call.abandonIfQueued()) {
+                    call.completeExceptionally(failure.apply(call));
+                    call.settle();
+                }
+            }
+        }
+    }
+}

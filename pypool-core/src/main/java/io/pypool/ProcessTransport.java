@@ -1,0 +1,219 @@
+package io.pypool;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * A worker that is a local Python process, spoken to through its pipes: a {@link FrameWriter}
+ * for its input, a reader thread for its frames, a thread that drains stderr into the log. Its
+ * death is seen from the process's exit, not only from the end of its output, since a forked
+ * child may hold the pipes open long after the worker died. On death its whole process group is
+ * killed through the pool's {@link GroupReaper}.
+ */
+final class ProcessTransport implements WorkerTransport {
+    private static final Logger PYTHON_LOG = LoggerFactory.getLogger("io.pypool.python");
+    private static final int STDERR_TAIL_LINES = 20;
+
+    private final String poolName;
+    private final String workerId;
+    private final Process process;
+    private final Events events;
+    private final GroupReaper reaper;
+    private final Executor blocking;
+    private final int maxFrameBytes;
+    private final FrameWriter writer;
+    private final Thread reader;
+    private final Thread stderr;
+    private final ArrayDeque<String> tail = new ArrayDeque<>();
+    private final AtomicBoolean deathReported = new AtomicBoolean();
+    private volatile String endedByPool;
+    private volatile String protocolError;
+    private volatile String stderrTrouble;
+
+    ProcessTransport(String poolName, String workerId, Process process, Events events, GroupReaper reaper,
+                     Executor blocking, int maxFrameBytes) {
+        this.poolName = poolName;
+        this.workerId = workerId;
+        this.process = process;
+        this.events = events;
+        this.reaper = reaper;
+        this.blocking = blocking;
+        this.maxFrameBytes = maxFrameBytes;
+        reaper.watch(process.pid());
+        String tag = poolName + "-" + workerId;
+        this.writer = new FrameWriter(process.getOutputStream(), tag + "-writer",
+                e -> kill("writing to it failed: " + e.getMessage()));
+        this.reader = Worker.daemon(tag + "-reader", this::readLoop);
+        this.stderr = Worker.daemon(tag + "-stderr", this::drainStderr);
+        reader.start();
+        stderr.start();
+        // The exit is the truth; the JDK completes this on its own reaper thread, so the work goes elsewhere.
+        process.onExit().thenRunAsync(this::reportDeath, blocking);
+    }
+
+    @Override
+    public void send(byte[] frame, long unreadBytes) {
+        writer.send(frame, unreadBytes);
+    }
+
+    @Override
+    public void closeInput() {
+        writer.close();
+    }
+
+    @Override
+    public void kill(String why) {
+        if (endedByPool == null && protocolError == null) {
+            endedByPool = why;
+        }
+        reaper.kill(process.pid());
+        try {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+        } catch (RuntimeException ignored) {
+            // the tree may be gone already
+        }
+        process.destroyForcibly();
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public ProcFs.Sample sample() {
+        return ProcFs.sample(process.pid());
+    }
+
+    @Override
+    public List<String> stderrTail() {
+        synchronized (tail) {
+            List<String> lines = new ArrayList<>(tail);
+            if (stderrTrouble != null) {
+                lines.add("(" + stderrTrouble + ")");
+            }
+            return lines;
+        }
+    }
+
+    @Override
+    public boolean exited() {
+        return !process.isAlive();
+    }
+
+    @Override
+    public boolean awaitExit(long millis) throws InterruptedException {
+        return process.waitFor(millis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void joinThreads(long millis) {
+        try {
+            writer.join(millis);
+            reader.join(millis);
+            stderr.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void readLoop() {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
+        try {
+            FrameCodec.Frame frame;
+            while ((frame = FrameCodec.read(in, maxFrameBytes)) != null) {
+                events.onFrame(frame);
+            }
+            outputEnded();
+        } catch (FrameCodec.MalformedFrameException e) {
+            breakProtocol("sent a malformed frame: " + e.getMessage());
+        } catch (IOException e) {
+            outputEnded();
+        } catch (WorkerTransport.Violation e) {
+            breakProtocol(e.getMessage());
+        } catch (RuntimeException e) {
+            breakProtocol("sent output the pool could not handle: " + e);
+        }
+    }
+
+    /** What it wrote cannot be trusted: it is killed, and every call on it fails with that reason. */
+    void breakProtocol(String what) {
+        if (protocolError == null) {
+            protocolError = what;
+        }
+        kill(what);
+    }
+
+    /** End of output while the process may live on (it closed the descriptor): give it a moment, then end it. */
+    private void outputEnded() {
+        blocking.execute(() -> {
+            try {
+                if (!process.waitFor(500, TimeUnit.MILLISECONDS)) {
+                    kill("it closed its protocol output but kept running");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    private void reportDeath() {
+        if (!deathReported.compareAndSet(false, true)) {
+            return;
+        }
+        writer.stop();
+        reaper.kill(process.pid()); // whatever it started goes with it
+        try {
+            stderr.join(1_000); // its last lines explain the crash; a stuck drain must not hold the verdict
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        events.onDeath(new Death(process.exitValue(), endedByPool, protocolError, stderrTail()));
+    }
+
+    private void drainStderr() {
+        try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            String line;
+            MDC.put("pypool.pool", poolName);
+            MDC.put("pypool.worker", workerId);
+            while ((line = err.readLine()) != null) {
+                synchronized (tail) {
+                    if (tail.size() == STDERR_TAIL_LINES) {
+                        tail.removeFirst();
+                    }
+                    tail.addLast(line);
+                }
+                try {
+                    PYTHON_LOG.info("[{} {} pid {}] {}", poolName, workerId, process.pid(), line);
+                } catch (RuntimeException e) {
+                    // A failing log backend must not stop the drain: the pipe would fill and
+                    // block the worker, and the lines that explain a crash would be lost.
+                    stderrTrouble = "logging a stderr line failed: " + e;
+                }
+            }
+        } catch (IOException e) {
+            // Normally the end of a dead process's stream; kept in case lines were lost with it.
+            if (process.isAlive()) {
+                stderrTrouble = "reading stderr failed: " + e;
+            }
+        } catch (RuntimeException e) {
+            stderrTrouble = "the stderr drain failed: " + e;
+        } finally {
+            MDC.remove("pypool.pool");
+            MDC.remove("pypool.worker");
+        }
+    }
+}

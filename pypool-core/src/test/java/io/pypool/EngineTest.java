@@ -1,0 +1,396 @@
+package io.pypool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Routing, strands, deadlines and supervision, on in-JVM fake workers: no Python, no processes. */
+class EngineTest {
+    private final List<PoolEngine> pools = new ArrayList<>();
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void closeAll() {
+        threads.shutdownNow();
+        pools.forEach(PoolEngine::close);
+    }
+
+    private PoolEngine pool(FakeLauncher launcher, UnaryOperator<PythonPoolBuilder> config) {
+        PythonPoolBuilder builder = PythonPool.builder().name("fake").workers(1).reapOrphans(false)
+                .callTimeout(Duration.ofSeconds(10));
+        PoolEngine pool = PoolEngine.start(config.apply(builder).settings(), p -> launcher);
+        pools.add(pool);
+        return pool;
+    }
+
+    private static int arg(JsonNode args, String name) {
+        return args.get(name).asInt();
+    }
+
+    @Test
+    void oneSessionsCallsNeverInterleaveAndKeepTheirOrder() throws Exception {
+        Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+        AtomicInteger overlaps = new AtomicInteger();
+        Map<String, Integer> counters = new ConcurrentHashMap<>();
+        FakeLauncher launcher = new FakeLauncher(8, (w, cmd, args, session) -> {
+            AtomicInteger now = running.computeIfAbsent(session, k -> new AtomicInteger());
+            if (now.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            int read = counters.getOrDefault(session, 0);
+            Thread.sleep(1); // read, pause, write: lost updates if two calls of a session overlap
+            counters.put(session, read + 1);
+            now.decrementAndGet();
+            return read + 1;
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(8));
+        PythonSession session = pool.session("shared");
+        List<Future<List<Integer>>> callers = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            callers.add(threads.submit(() -> {
+                List<Integer> seen = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    seen.add(session.call("step", Map.of(), Integer.class));
+                }
+                return seen;
+            }));
+        }
+        for (Future<List<Integer>> caller : callers) {
+            assertThat(caller.get(30, TimeUnit.SECONDS)).isSorted(); // each thread sees its calls in order
+        }
+        assertThat(counters.get("shared")).isEqualTo(400);
+        assertThat(overlaps).hasValue(0);
+    }
+
+    @Test
+    void otherCallsUseTheWorkersOtherSlotsWhileASessionRuns() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(4, (w, cmd, args, session) -> {
+            if (cmd.equals("block")) {
+                release.await();
+            }
+            return cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(4));
+        CompletableFuture<String> blocked = pool.session("s").callAsync("block", null, String.class);
+        assertThat(pool.call("quick", null, String.class)).isEqualTo("quick");
+        assertThat(pool.session("other").call("quick", null, String.class)).isEqualTo("quick");
+        release.countDown();
+        assertThat(blocked.get(5, TimeUnit.SECONDS)).isEqualTo("block");
+    }
+
+    @Test
+    void aSessionsCloseNoticeRunsAfterItsCalls() throws Exception {
+        List<String> order = new CopyOnWriteArrayList<>();
+        FakeLauncher launcher = new FakeLauncher(4, (w, cmd, args, session) -> {
+            Thread.sleep(100);
+            order.add(cmd);
+            return null;
+        }) ;
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(4));
+        PythonSession s = pool.session("s");
+        CompletableFuture<JsonNode> slow = s.callAsync("slow", null);
+        s.close();
+        slow.get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.received("close_session") == 1);
+        assertThat(order).containsExactly("slow");
+        assertThatThrownBy(() -> s.call("after", null)).isInstanceOf(SessionLostException.class);
+    }
+
+    @Test
+    void closingManySessionsDropsNoNotice() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
+        PoolEngine pool = pool(launcher, b -> b.maxQueuedCalls(5));
+        List<PythonSession> sessions = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            PythonSession s = pool.session("s" + i);
+            s.call("touch", null);
+            sessions.add(s);
+        }
+        sessions.forEach(PythonSession::close);
+        // Meanwhile the pool's queue is free for callers: the notices do not count against it.
+        for (int i = 0; i < 20; i++) {
+            assertThat(pool.call("other", null, Integer.class)).isEqualTo(1);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> launcher.received("close_session") == 20_000);
+        assertThat(pool.stats().sessions()).isZero();
+    }
+
+    @Test
+    void aCallWhoseDeadlinePassedWhileQueuedIsNeverSent() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("slow")) {
+                release.await();
+            }
+            return cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        assertThatThrownBy(() -> pool.call("late", null, String.class, CallOptions.timeout(Duration.ofMillis(100))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                    assertThat(e.whileExecuting()).isFalse();
+                    assertThat(e).hasMessageContaining("waiting for a worker");
+                });
+        release.countDown();
+        assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        assertThat(pool.call("next", null, String.class)).isEqualTo("next");
+        assertThat(launcher.received("late")).isZero();
+        assertThat(pool.stats().restarts()).isZero();
+    }
+
+    @Test
+    void aCallThatTimedOutInTheWorkersInputDoesNotGetItRetired() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("slow")) {
+                release.await();
+            }
+            return cmd;
+        });
+        // Two slots, one handler thread: the second call waits in the worker's own input.
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).handlerThreads(1));
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        assertThatThrownBy(() -> pool.call("queued", null, String.class, CallOptions.timeout(Duration.ofMillis(100))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> assertThat(e.whileExecuting()).isFalse());
+        release.countDown();
+        assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        await().until(() -> launcher.launched.get(0).expired.get() == 1); // refused there, never run
+        assertThat(launcher.received("queued")).isZero();
+        assertThat(pool.call("next", null, String.class)).isEqualTo("next");
+        assertThat(pool.stats().restarts()).isZero();
+        assertThat(launcher.launched).hasSize(1);
+    }
+
+    @Test
+    void aWorkerRunningACallPastItsDeadlineIsReplaced() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("hang")) {
+                w.hang();
+            }
+            return cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        assertThatThrownBy(() -> pool.call("hang", null, String.class, CallOptions.timeout(Duration.ofMillis(200))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> assertThat(e.whileExecuting()).isTrue());
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool.stats().restarts() == 1 && pool.workers()[0].isReady());
+        assertThat(pool.call("next", null, String.class)).isEqualTo("next");
+        assertThat(launcher.launched.get(0).exited()).isTrue();
+    }
+
+    @Test
+    void aLateReplyNeverReachesAnotherCallerWithManyCallsInFlight() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(4, (w, cmd, args, session) -> {
+            Thread.sleep(arg(args, "ms"));
+            return arg(args, "v");
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(4));
+        CompletableFuture<Integer> late = pool.callAsync("echo", Map.of("ms", 400, "v", 1), Integer.class,
+                CallOptions.timeout(Duration.ofMillis(100)));
+        List<CompletableFuture<Integer>> others = new ArrayList<>();
+        for (int v = 2; v <= 4; v++) {
+            others.add(pool.callAsync("echo", Map.of("ms", 600, "v", v), Integer.class));
+        }
+        assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(CallTimeoutException.class);
+        for (int v = 2; v <= 4; v++) {
+            assertThat(others.get(v - 2).get(5, TimeUnit.SECONDS)).isEqualTo(v); // each its own, never 1
+        }
+    }
+
+    @Test
+    void aWorkerThatKeepsCrashingWhileServingNeverMakesThePoolGiveItsSlotUp() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> cmd.equals("die") ? FakeLauncher.DIE : cmd);
+        PoolEngine pool = pool(launcher, b -> b.maxConsecutiveStartFailures(2));
+        for (int i = 0; i < 5; i++) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> pool.workers()[0].isReady());
+            assertThatThrownBy(() -> pool.call("die", null)).isInstanceOf(WorkerCrashedException.class);
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> pool.workers()[0].isReady());
+        assertThat(pool.health().problems()).noneMatch(p -> p.contains("gave up"));
+        assertThat(pool.call("ok", null, String.class)).isEqualTo("ok");
+    }
+
+    @Test
+    void aSlotGivenUpAfterFailedStartsIsTriedAgainAfterACoolDown() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> cmd);
+        launcher.failLaunch = n -> n > 1; // the first worker starts, every later start fails
+        PoolEngine pool = pool(launcher, b -> b.workers(2).minReadyWorkers(1).maxConsecutiveStartFailures(2)
+                .slotRetryAfter(Duration.ofMillis(500)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> pool.health().problems().stream()
+                .anyMatch(p -> p.contains("gave up on slot")));
+        assertThat(pool.health().status()).isEqualTo(PoolHealth.Status.DEGRADED);
+        launcher.failLaunch = n -> false; // the outage passes
+        await().atMost(Duration.ofSeconds(10)).until(() -> pool.stats().workers().stream()
+                .allMatch(w -> w.state().equals("READY")));
+        assertThat(pool.health().status()).isEqualTo(PoolHealth.Status.HEALTHY);
+    }
+
+    @Test
+    void callDeadlinesAreRealTimeEvenWhenThePoolClockStands() {
+        PoolClock frozen = () -> 42L;
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            w.hang();
+            return null;
+        });
+        PoolEngine pool = pool(launcher, b -> b.clock(frozen));
+        assertThatThrownBy(() -> pool.call("hang", null, JsonNode.class, CallOptions.timeout(Duration.ofMillis(200))))
+                .isInstanceOf(CallTimeoutException.class);
+        CompletableFuture<JsonNode> async = pool.callAsync("hang", null, JsonNode.class, CallOptions.timeout(Duration.ofMillis(200)));
+        assertThatThrownBy(() -> async.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(CallTimeoutException.class);
+    }
+
+    @Test
+    void underTheWaitPolicyBlockingCallersWaitForRoomAndAsyncCallersDoNot() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("block")) {
+                release.await();
+            }
+            return 1;
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxQueuedCalls(2).saturationPolicy(SaturationPolicy.WAIT));
+        CompletableFuture<Integer> first = pool.callAsync("block", null, Integer.class);
+        await().until(() -> launcher.received("block") == 1);
+        List<Future<Integer>> waiting = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            waiting.add(threads.submit(() -> pool.call("add", null, Integer.class)));
+        }
+        await().until(() -> pool.dispatcher().queuedAnonymous() == 2);
+        assertThatThrownBy(() -> pool.callAsync("add", null, Integer.class).get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(PoolSaturatedException.class);
+        release.countDown();
+        first.get(5, TimeUnit.SECONDS);
+        for (Future<Integer> f : waiting) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aCallThatNeverGetsRoomEndsWithATimeoutSayingSo() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            w.hang();
+            return 1;
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxQueuedCalls(1).saturationPolicy(SaturationPolicy.WAIT));
+        pool.callAsync("hang", null);
+        pool.callAsync("hang", null); // fills the queue
+        await().until(() -> pool.dispatcher().queuedAnonymous() == 1);
+        assertThatThrownBy(() -> pool.call("x", null, JsonNode.class, CallOptions.timeout(Duration.ofMillis(150))))
+                .isInstanceOf(CallTimeoutException.class).hasMessageContaining("waiting for room");
+    }
+
+    @Test
+    void aSessionsOwnQueueBoundKeepsItFromFillingThePools() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(2, (w, cmd, args, session) -> {
+            if (cmd.equals("block")) {
+                release.await();
+            }
+            return 1;
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).maxQueuedCalls(3).maxQueuedCallsPerSession(5));
+        PythonSession busy = pool.session("busy");
+        List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            calls.add(busy.callAsync("block", null)); // one runs, five wait in the session's strand
+        }
+        assertThatThrownBy(() -> busy.callAsync("block", null).get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(PoolSaturatedException.class).hasMessageContaining("maxQueuedCallsPerSession");
+        assertThat(pool.call("anon", null, Integer.class)).isEqualTo(1); // the pool's queue and slots are still free
+        release.countDown();
+        for (CompletableFuture<JsonNode> c : calls) {
+            c.get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aSessionOpenedWithMoreInFlightOverlapsItsCalls() throws Exception {
+        CountDownLatch both = new CountDownLatch(2);
+        FakeLauncher launcher = new FakeLauncher(2, (w, cmd, args, session) -> {
+            both.countDown();
+            return both.await(5, TimeUnit.SECONDS); // true only if the two calls ran at once
+        });
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2));
+        PythonSession s = pool.session("wide", SessionOptions.DEFAULTS.withMaxInFlight(2));
+        CompletableFuture<Boolean> a = s.callAsync("meet", null, Boolean.class);
+        CompletableFuture<Boolean> b = s.callAsync("meet", null, Boolean.class);
+        assertThat(a.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(b.get(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aSessionWithARestoreStepMovesAfterItsWorkerDies() throws Exception {
+        Map<String, Integer> restored = new ConcurrentHashMap<>();
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> switch (cmd) {
+            case "die" -> FakeLauncher.DIE;
+            case "restore" -> restored.merge(w.id, 1, Integer::sum);
+            default -> w.id;
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        PythonSession s = pool.session("s").onRestore("restore", null);
+        String first = s.call("where", null, String.class);
+        assertThatThrownBy(() -> s.call("die", null)).isInstanceOf(WorkerCrashedException.class);
+        String second = s.call("where", null, String.class);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(restored).containsEntry(second, 1);
+    }
+
+    @Test
+    void concurrentClosesDoNotBlockEachOther() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
+        PoolEngine pool = pool(launcher, b -> b.workers(2));
+        List<Future<?>> closers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            closers.add(threads.submit(pool::close));
+        }
+        for (Future<?> f : closers) {
+            f.get(20, TimeUnit.SECONDS);
+        }
+        assertThat(launcher.launched).allMatch(FakeLauncher.FakeWorker::exited);
+        assertThatThrownBy(() -> pool.call("x", null)).isInstanceOf(PoolClosedException.class);
+    }
+
+    @Test
+    void interruptingABlockedCallerNeverSendsItsQueuedCall() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("block")) {
+                release.await();
+            }
+            return 1;
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        CompletableFuture<JsonNode> blocker = pool.callAsync("block", null);
+        await().until(() -> launcher.received("block") == 1);
+        Future<?> caller = threads.submit(() -> pool.call("queued", null));
+        await().until(() -> pool.dispatcher().queuedAnonymous() == 1);
+        caller.cancel(true);
+        await().until(() -> pool.dispatcher().queuedAnonymous() == 0);
+        release.countDown();
+        blocker.get(5, TimeUnit.SECONDS);
+        assertThat(pool.call("after", null, Integer.class)).isEqualTo(1);
+        assertThat(launcher.received("queued")).isZero();
+        assertThatThrownBy(caller::get).isInstanceOfAny(java.util.concurrent.CancellationException.class, ExecutionException.class);
+    }
+}
