@@ -88,3 +88,68 @@ def crash_once(marker: str) -> int:
 @pypool.command("t.env")
 def env(name: str):
     return os.environ.get(name)
+
+
+# ---- hostile and heavy handlers for the engine's tests ------------------------------------------
+
+@pypool.command("t.session_rmw")
+def session_rmw(pause_ms: float = 2, *, session) -> int:
+    """Read, pause, write: loses updates if two calls of one session ever run at once."""
+    value = session.get("counter", 0)
+    time.sleep(pause_ms / 1000.0)
+    session["counter"] = value + 1
+    return value + 1
+
+
+@pypool.command("t.raise_surrogate")
+def raise_surrogate() -> None:
+    raise ValueError("bad\ud800 message")
+
+
+@pypool.command("t.surrogate_result")
+def surrogate_result() -> str:
+    return "x\ud800y"
+
+
+@pypool.command("t.deep")
+def deep(depth: int, value=None) -> object:
+    """A list nested `depth` deep; with `value` given, returns how deep that argument was nested."""
+    if value is not None:
+        n = 0
+        while isinstance(value, list):
+            value = value[0] if value else None
+            n += 1
+        return n
+    out: object = 0
+    for _ in range(depth):
+        out = [out]
+    return out
+
+
+@pypool.command("t.big_string")
+def big_string(chars: int) -> str:
+    return "x" * chars
+
+
+@pypool.command("t.fork_child")
+def fork_child(libc: bool = False, seconds: float = 120) -> int:
+    """Leaves a forked child running, through os.fork (Python's fork hooks run) or libc's fork (they do not)."""
+    if libc:
+        import ctypes
+        c = ctypes.CDLL(None, use_errno=True)
+        child = c.fork()
+        if child == 0:
+            c.sleep(int(seconds))
+            c._exit(0)
+        return child
+    child = os.fork()
+    if child == 0:
+        time.sleep(seconds)
+        os._exit(0)
+    return child
+
+
+@pypool.command("t.spawn_child")
+def spawn_child(seconds: float = 120) -> int:
+    import subprocess
+    return subprocess.Popen(["sleep", str(int(seconds))]).pid

@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Ends worker processes left over by earlier runs whose JVM is gone. A process qualifies only if
- * its command line is a pypool worker's (module {@code pypool.worker} with a {@code --run-id}) and
- * the JVM named by its {@code --parent-pid} is no longer its parent; the command line is read
+ * its command line is a pypool worker's ({@code pypool_worker.py} or module {@code pypool.worker},
+ * with a {@code --run-id}) and the JVM named by its {@code --parent-pid} is no longer among its ancestors; the command line is read
  * again right before the kill, so a recycled PID is never taken for a worker.
  */
 final class OrphanReaper {
@@ -41,7 +41,9 @@ final class OrphanReaper {
         }
         List<String> list = List.of(args.get());
         int module = list.indexOf("pypool.worker");
-        if (module < 1 || !"-m".equals(list.get(module - 1)) || !list.contains("--run-id")) {
+        boolean byModule = module >= 1 && "-m".equals(list.get(module - 1));
+        boolean byScript = list.stream().anyMatch(a -> a.endsWith("/pypool_worker.py"));
+        if (!(byModule || byScript) || !list.contains("--run-id")) {
             return false;
         }
         Optional<String> parentArg = argAfter(list, "--parent-pid");
@@ -54,8 +56,14 @@ final class OrphanReaper {
         } catch (NumberFormatException e) {
             return false;
         }
-        Optional<ProcessHandle> parent = p.parent();
-        return parent.isEmpty() || parent.get().pid() != recordedParent;
+        // Its JVM is gone, or it is no longer below it: a worker's own fork child (same command
+        // line) still has the live JVM among its ancestors and is left alone.
+        for (Optional<ProcessHandle> up = p.parent(); up.isPresent(); up = up.get().parent()) {
+            if (up.get().pid() == recordedParent) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Optional<String> argAfter(ProcessHandle p, String flag) {

@@ -45,6 +45,8 @@ final class PoolEngine implements PythonPool {
     private final Supervisor supervisor;
     private final Shutdown shutdown;
     private final AtomicInteger spinners = new AtomicInteger();
+    /** Replies that arrived while their caller spun: each saved a thread wake-up. */
+    private final java.util.concurrent.atomic.AtomicLong spinHits = new java.util.concurrent.atomic.AtomicLong();
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -257,13 +259,16 @@ final class PoolEngine implements PythonPool {
             while (!call.isDone() && System.nanoTime() - until < 0) {
                 Thread.onSpinWait();
             }
+            if (call.isDone()) {
+                spinHits.incrementAndGet();
+            }
         }
         spinners.decrementAndGet();
     }
 
-    /** How many blocking callers are spinning right now (tests check that someone spun). */
-    int spinnersNow() {
-        return spinners.get();
+    /** How many replies arrived while their caller spun (tests check that spinning happens). */
+    long spinHits() {
+        return spinHits.get();
     }
 
     private Call newCall(SessionEntry session, String command, Object args, CallOptions options) {

@@ -17,6 +17,7 @@ record PoolSettings(
         List<String> handlerModules,
         List<Path> pythonPath,
         Map<String, String> environment,
+        Path workingDirectory,
         Duration startupTimeout,
         Duration callTimeout,
         Duration closeGracePeriod,

@@ -55,6 +55,9 @@ final class ProcessLauncher implements WorkerLauncher {
             command.add(module);
         }
         ProcessBuilder builder = new ProcessBuilder(command);
+        if (settings.workingDirectory() != null) {
+            builder.directory(settings.workingDirectory().toFile());
+        }
         Map<String, String> env = builder.environment();
         // N workers each spawning a thread per core for BLAS/OpenMP would starve the machine.
         for (String cap : THREAD_CAPS) {

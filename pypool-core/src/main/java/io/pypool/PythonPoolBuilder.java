@@ -27,6 +27,7 @@ public final class PythonPoolBuilder {
     private final List<String> handlerModules = new ArrayList<>();
     private final List<Path> pythonPath = new ArrayList<>();
     private final Map<String, String> environment = new LinkedHashMap<>();
+    private Path workingDirectory;
     private Duration startupTimeout = Duration.ofSeconds(30);
     private Duration callTimeout = Duration.ofSeconds(30);
     private Duration closeGracePeriod = Duration.ofSeconds(10);
@@ -134,6 +135,19 @@ public final class PythonPoolBuilder {
 
     public PythonPoolBuilder environment(Map<String, String> variables) {
         variables.forEach(this::environment);
+        return this;
+    }
+
+    /**
+     * The workers' working directory; default the JVM's. Either way nothing is imported from it
+     * unless it is also on {@link #pythonPath}: workers start from pypool's runtime folder.
+     */
+    public PythonPoolBuilder workingDirectory(Path folder) {
+        Objects.requireNonNull(folder, "workingDirectory");
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            throw invalid("workingDirectory", folder, "not a directory");
+        }
+        this.workingDirectory = folder.toAbsolutePath();
         return this;
     }
 
@@ -367,7 +381,7 @@ public final class PythonPoolBuilder {
         String runId = RunIds.next();
         PoolSettings settings = new PoolSettings(
                 name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
-                List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment),
+                List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment), workingDirectory,
                 startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, maxInFlightPerWorker,
                 maxInFlightPerSession, maxQueuedCallsPerSession, threads, callerSpin,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,

@@ -3,7 +3,15 @@ package io.pypool;
 /**
  * A session: calls that share state kept in one Python worker (the handler's {@code session}
  * parameter). The session is pinned to the least loaded worker on first use, and all of its calls
- * go there. Closing it frees its state in Python. Sessions are safe to use from many threads.
+ * go there. Closing it frees its state in Python, after the calls already made.
+ *
+ * <p>Sessions are safe to use from many threads: a session's calls form a strand. They run in the
+ * order they were made and, by default, one at a time ({@code maxInFlightPerSession}, or
+ * {@link SessionOptions#withMaxInFlight} when the session is opened), so a handler never sees the
+ * session's state change under it. The price is throughput: one shared session serves its calls
+ * one after another on one worker, however many threads call it and however many slots the worker
+ * has (other sessions and anonymous calls use those). Give independent work its own sessions, or
+ * let one session overlap its calls and guard its state in Python.
  */
 public interface PythonSession extends PythonCaller, AutoCloseable {
 

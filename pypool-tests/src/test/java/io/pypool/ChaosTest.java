@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * 32 threads call a pool for about 20 s while workers are killed at random every ~500 ms, one is
- * stopped with SIGSTOP and one writes garbage onto its protocol channel. Run alone with
+ * stopped with SIGSTOP and one writes garbage onto its protocol channel. Workers run several calls
+ * at once; some callers own a session whose counter is checked on every call; some send 1 MB
+ * frames; some handlers leave a child process behind. Run alone with
  * {@code ./mvnw -pl pypool-tests -am test -Dgroups=chaos -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("chaos")
@@ -39,9 +41,14 @@ class ChaosTest {
         AtomicLong overdue = new AtomicLong();
         AtomicLong worstOverrunMillis = new AtomicLong();
         Set<Long> pidsSeen = ConcurrentHashMap.newKeySet();
+        AtomicLong counterBroken = new AtomicLong();
+        AtomicLong sessionChecks = new AtomicLong();
+        AtomicLong bigFrames = new AtomicLong();
+        String big = "b".repeat(1 << 20);
         List<Long> allPids;
 
         PythonPool pool = TestPools.builder().name("chaos").workers(WORKERS).callTimeout(CALL_TIMEOUT)
+                .maxInFlightPerWorker(4).handlerThreads(2)
                 .healthCheckInterval(Duration.ofMillis(200)).maxQueuedCalls(10_000).build();
         try {
             long end = System.nanoTime() + RUN.toNanos();
@@ -51,21 +58,48 @@ class ChaosTest {
                 Thread caller = new Thread(() -> {
                     long n = 0;
                     ThreadLocalRandom random = ThreadLocalRandom.current();
+                    PythonSession session = null;
+                    int expected = 0;
                     while (System.nanoTime() < end) {
                         String nonce = thread + "/" + n++;
                         CallOptions options = random.nextBoolean() ? CallOptions.DEFAULTS : CallOptions.idempotent();
                         long started = System.nanoTime();
                         String outcome;
                         try {
-                            JsonNode reply = pool.call("fault.echo", Map.of("nonce", nonce, "delay_ms", random.nextInt(3)),
-                                    JsonNode.class, options);
-                            pidsSeen.add(reply.get("pid").asLong());
-                            if (!nonce.equals(reply.get("nonce").asText())) {
-                                misdelivered.incrementAndGet();
+                            if (thread % 4 == 0) {
+                                // A session's counter: every success is exactly one more than the last.
+                                if (session == null) {
+                                    session = pool.newSession();
+                                    expected = 0;
+                                }
+                                int value = session.call("t.session_rmw", Map.of("pause_ms", 0), Integer.class);
+                                sessionChecks.incrementAndGet();
+                                if (value != ++expected) {
+                                    counterBroken.incrementAndGet();
+                                }
+                            } else if (thread % 8 == 1 && n % 4 == 0) {
+                                String value = nonce + big;
+                                String echoed = pool.call("echo", Map.of("value", value), String.class, options);
+                                bigFrames.incrementAndGet();
+                                if (!value.equals(echoed)) {
+                                    misdelivered.incrementAndGet();
+                                }
+                            } else if (thread % 8 == 3 && n % 50 == 0) {
+                                pidsSeen.add(pool.call("t.spawn_child", Map.of("seconds", 300), Long.class));
+                            } else {
+                                JsonNode reply = pool.call("fault.echo", Map.of("nonce", nonce, "delay_ms", random.nextInt(3)),
+                                        JsonNode.class, options);
+                                pidsSeen.add(reply.get("pid").asLong());
+                                if (!nonce.equals(reply.get("nonce").asText())) {
+                                    misdelivered.incrementAndGet();
+                                }
                             }
                             outcome = "success";
                         } catch (InterruptedException e) {
                             return;
+                        } catch (SessionLostException e) {
+                            session = null; // its worker died: start a fresh one
+                            outcome = e.getClass().getSimpleName();
                         } catch (RuntimeException e) {
                             outcome = e.getClass().getSimpleName();
                         }
@@ -115,21 +149,28 @@ class ChaosTest {
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> TestPools.allReady(pool, WORKERS));
             pool.stats().workers().forEach(w -> pidsSeen.add(w.pid()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> pool.stats().queuedCalls() == 0);
 
             Map<String, Long> byOutcome = new TreeMap<>();
             outcomes.forEach((k, v) -> byOutcome.put(k, v.sum()));
             System.out.printf("chaos: faults injected %s; calls by outcome %s; misdelivered %d; overdue %d "
-                            + "(worst overrun %d ms past the %d ms deadline); restarts %d; health %s%n",
+                            + "(worst overrun %d ms past the %d ms deadline); session counter checks %d, broken %d; "
+                            + "1 MB frames %d; restarts %d; health %s%n",
                     injected, byOutcome, misdelivered.get(), overdue.get(), Math.max(0, worstOverrunMillis.get()),
-                    CALL_TIMEOUT.toMillis(), pool.stats().restarts(), pool.health());
+                    CALL_TIMEOUT.toMillis(), sessionChecks.get(), counterBroken.get(), bigFrames.get(),
+                    pool.stats().restarts(), pool.health());
 
             assertThat(injected.get("SIGKILL")).isGreaterThan(20);
             assertThat(injected).containsKeys("SIGSTOP", "garbage");
             assertThat(misdelivered.get()).as("replies delivered to the wrong caller").isZero();
+            assertThat(counterBroken.get()).as("session counters that skipped or repeated").isZero();
+            assertThat(sessionChecks.get()).isGreaterThan(100L);
+            assertThat(bigFrames.get()).isGreaterThan(10L);
+            assertThat(pool.stats().queuedCalls()).isZero();
             assertThat(overdue.get()).as("calls that outlived their deadline by more than %s", DEADLINE_MARGIN).isZero();
             assertThat(byOutcome.get("success")).isGreaterThan(1000L);
             assertThat(byOutcome.keySet()).as("only these failures are expected under chaos")
-                    .isSubsetOf("success", "WorkerCrashedException", "CallTimeoutException");
+                    .isSubsetOf("success", "WorkerCrashedException", "CallTimeoutException", "SessionLostException");
             assertThat(pool.stats().workers()).hasSize(WORKERS);
         } finally {
             allPids = new ArrayList<>(pidsSeen);

@@ -20,13 +20,16 @@ class OrphanTest {
         for (long pid : TestPools.pids(pool)) {
             System.out.println("worker-pid " + pid);
         }
+        // Handler children too: a subprocess and a libc fork child, which no Python hook sees.
+        System.out.println("worker-pid " + pool.call("t.spawn_child", null, Long.class));
+        System.out.println("worker-pid " + pool.call("t.fork_child", java.util.Map.of("libc", true), Long.class));
         System.out.println("ready");
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
     }
 
     @Test
-    void jvmKilledWithSigkillLeavesNoWorker() throws Exception {
+    void jvmKilledWithSigkillLeavesNoWorkerAndNoHandlerChild() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "-Dpypool.testPythonPath=" + TestPools.TEST_HANDLERS.toAbsolutePath(),
@@ -40,7 +43,7 @@ class OrphanTest {
                     pids.add(Long.parseLong(line.substring(11)));
                 }
             }
-            assertThat(pids).hasSize(3).allSatisfy(pid -> assertThat(TestPools.alive(pid)).isTrue());
+            assertThat(pids).hasSize(5).allSatisfy(pid -> assertThat(TestPools.alive(pid)).isTrue());
             child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
             child.waitFor();
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))

@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code builder.clock(clock)}), then {@link #advance} past a session TTL, a health interval or
  * a recycling age and wait (Awaitility, a latch) for the effect: the pool's housekeeping notices
  * within its 20 ms heartbeat. No test has to sleep for the time itself.
+ *
+ * <p>Call deadlines do not follow this clock: they are real time, so a call still times out in a
+ * pool whose clock stands still.
  */
 public final class ManualClock implements PoolClock {
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
