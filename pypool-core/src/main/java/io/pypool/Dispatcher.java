@@ -236,8 +236,8 @@ final class Dispatcher {
     void onReply(Worker w, FrameCodec.Frame frame) {
         Call call = w.answered(frame.requestId(), pool.clock().nanoTime());
         if (call == null) {
-            throw new WorkerTransport.Violation("sent a reply to request " + frame.requestId()
-                    + ", which it was never sent or which was answered already");
+            throw new WorkerTransport.Violation("sent a reply to unknown request id " + frame.requestId()
+                    + " (never sent to it, or answered already)");
         }
         w.releaseSlot();
         if (w.isReady()) {

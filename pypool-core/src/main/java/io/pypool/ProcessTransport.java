@@ -55,7 +55,7 @@ final class ProcessTransport implements WorkerTransport {
         reaper.watch(process.pid());
         String tag = poolName + "-" + workerId;
         this.writer = new FrameWriter(process.getOutputStream(), tag + "-writer",
-                e -> kill("writing to it failed: " + e.getMessage()));
+                e -> endIfStillRunning("writing to it failed (" + e.getMessage() + ") but it kept running"));
         this.reader = Worker.daemon(tag + "-reader", this::readLoop);
         this.stderr = Worker.daemon(tag + "-stderr", this::drainStderr);
         reader.start();
@@ -137,11 +137,11 @@ final class ProcessTransport implements WorkerTransport {
             while ((frame = FrameCodec.read(in, maxFrameBytes)) != null) {
                 events.onFrame(frame);
             }
-            outputEnded();
+            endIfStillRunning("it closed its protocol output but kept running");
         } catch (FrameCodec.MalformedFrameException e) {
             breakProtocol("sent a malformed frame: " + e.getMessage());
         } catch (IOException e) {
-            outputEnded();
+            endIfStillRunning("reading its output failed (" + e.getMessage() + ") but it kept running");
         } catch (WorkerTransport.Violation e) {
             breakProtocol(e.getMessage());
         } catch (RuntimeException e) {
@@ -157,12 +157,16 @@ final class ProcessTransport implements WorkerTransport {
         kill(what);
     }
 
-    /** End of output while the process may live on (it closed the descriptor): give it a moment, then end it. */
-    private void outputEnded() {
+    /**
+     * Its pipe broke or its output ended: usually because it died, which its exit reports with the
+     * true cause (a signal, an exit code). Only if it is still running a moment later is it ended
+     * here, for this reason.
+     */
+    private void endIfStillRunning(String why) {
         blocking.execute(() -> {
             try {
                 if (!process.waitFor(500, TimeUnit.MILLISECONDS)) {
-                    kill("it closed its protocol output but kept running");
+                    kill(why);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -319,11 +319,15 @@ final class Supervisor {
                         + w.pid() + ") " + what + "; the worker was ended and is being replaced", null)
                 : new WorkerCrashedException(pool.name(), w.id, "call '" + call.command + "' failed: worker " + w.id
                         + " (pid " + w.pid() + ") " + why + " while running it" + stderrSuffix(tail), exit, tail);
+        if (unexpected && !pool.isClosed()) {
+            // The slot is refilled first, so that what is moved off this worker below finds a successor.
+            refill(w, wasStarting, what, startupFailure, tail);
+        }
         pool.dispatcher().failPendingOrRetry(w, verdict);
         pool.dispatcher().drainWorkerQueue(w, why);
-        if (!unexpected || pool.isClosed()) {
-            return;
-        }
+    }
+
+    private void refill(Worker w, boolean wasStarting, String what, String startupFailure, List<String> tail) {
         if (wasStarting && startupFailure == null && !tail.isEmpty()) {
             startupFailure = String.join("\n", tail);
         }
@@ -351,8 +355,7 @@ final class Supervisor {
             LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it{}", pool.name(), w.id, w.pid(), what, stderrSuffix(tail));
             delay = backoff(crashStreak(w.slot));
         }
-        String replacing = "replaces " + w.id + ", which " + what;
-        pool.timers().after(TimeUnit.MILLISECONDS.toNanos(delay), () -> replace(w, replacing));
+        replace(w, "replaces " + w.id + ", which " + what, delay);
     }
 
     private static long backoff(int failures) {
@@ -381,7 +384,7 @@ final class Supervisor {
         pool.timers().after(settings.slotRetryAfter().toNanos(), () -> {
             // One more try; if it fails too, the slot is given up again at once.
             startFailures[w.slot].set(settings.maxConsecutiveStartFailures() - 1);
-            replace(w, "retries slot " + w.slot + " after it was given up");
+            replace(w, "retries slot " + w.slot + " after it was given up", 0);
         });
     }
 
@@ -395,7 +398,11 @@ final class Supervisor {
         return tail.isEmpty() ? "" : "; its last stderr lines:\n  " + String.join("\n  ", tail);
     }
 
-    private void replace(Worker old, String cause) {
+    /**
+     * Puts a new worker in the slot now, STARTING, and launches it after {@code delayMillis} (the
+     * backoff). Sessions pin to it and calls wait for it meanwhile, instead of finding no worker.
+     */
+    private void replace(Worker old, String cause, long delayMillis) {
         Worker fresh;
         synchronized (lifecycle) {
             Worker[] current = workers;
@@ -404,12 +411,16 @@ final class Supervisor {
             }
             Worker[] next = current.clone();
             fresh = newWorker(old.slot, pool.clock().nanoTime());
-            fresh.replaces(cause);
+            fresh.replaces(cause + (delayMillis > 0 ? " (starting after a backoff of " + delayMillis + " ms)" : ""));
             next[old.slot] = fresh;
             workers = next;
         }
         restarts.incrementAndGet();
-        requestStart(fresh);
+        if (delayMillis <= 0) {
+            requestStart(fresh);
+        } else {
+            pool.timers().after(TimeUnit.MILLISECONDS.toNanos(delayMillis), () -> requestStart(fresh));
+        }
     }
 
     // ---- retiring and recycling ------------------------------------------------------------------
@@ -431,8 +442,8 @@ final class Supervisor {
             LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it", pool.name(), w.id, w.pid(), reason);
         }
         retiring.add(w);
+        replace(w, "replaces " + w.id + ", which " + reason, 0);
         pool.dispatcher().drainWorkerQueue(w, reason);
-        replace(w, "replaces " + w.id + ", which " + reason);
         finishDrainIfDone(w);
         long now = System.nanoTime();
         long last = w.lastPendingDeadline(now);

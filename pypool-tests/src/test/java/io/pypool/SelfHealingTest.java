@@ -121,7 +121,7 @@ class SelfHealingTest {
         // Within one interval it is failed; the replacement may be ready before anyone looks,
         // so the incident log is where it shows for sure.
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pool.health().recentIncidents())
-                .anySatisfy(p -> assertThat(p).contains("worker w1 (pid " + pid + ") was found stopped")));
+                .anySatisfy(p -> assertThat(p).contains("worker w1 (pid " + pid + ") was ended by the pool (it was found stopped")));
         await().atMost(Duration.ofSeconds(10)).until(() -> !TestPools.alive(pid));
         await().atMost(Duration.ofSeconds(30)).until(() -> pool.health().isHealthy());
         assertThat(TestPools.pids(pool)).doesNotContain(pid);

@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
         description = "Start one worker with your handler modules, call COMMAND with ARGS (JSON), print the result.")
 final class RunCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--module"}, description = "handler module to import (repeatable); default pypool.examples")
+    @Option(names = {"-m", "--module"}, description = "handler module to import (repeatable); default pypool.examples. "
+            + "The current folder is put on the workers' sys.path for it")
     List<String> modules;
 
     @Option(names = {"-p", "--path"}, description = "folder to put on the workers' sys.path (repeatable)")
@@ -45,6 +46,11 @@ final class RunCommand implements Callable<Integer> {
         }
         PythonPoolBuilder builder = PythonPool.builder().name("run").workers(1)
                 .handlerModules(modules == null ? new String[] {"pypool.examples"} : modules.toArray(String[]::new));
+        if (modules != null) {
+            // Workers never import from their working directory by themselves; a module named on
+            // the command line is most likely right here, so this folder is added, explicitly.
+            builder.pythonPath(Path.of("").toAbsolutePath());
+        }
         if (paths != null) {
             builder.pythonPath(paths.toArray(Path[]::new));
         }

@@ -54,4 +54,17 @@ class CliTest {
         assertThat(unknown.err()).contains("unknown command 'no.such.command'");
         assertThat(run("run", "add", "{not json").exit()).isEqualTo(2);
     }
+
+    @Test
+    void runImportsAModuleFromTheCurrentFolder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Files.writeString(folder.resolve("my_cli_handlers.py"),
+                "import pypool\n\n@pypool.command('hello')\ndef hello(name):\n    return 'hello ' + name\n");
+        String javaCommand = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "run", "-m", "my_cli_handlers", "hello", "{\"name\": \"cwd\"}")
+                .directory(folder.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("\"hello cwd\"");
+    }
 }
