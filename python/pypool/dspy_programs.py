@@ -37,12 +37,16 @@ class Program:
         self.definition = definition
         self.id: str = definition["id"]
         self.module = module
-        sig = sig if sig is not None else getattr(module, "signature", None)
+        own = getattr(module, "signature", None)
+        sig = own if own is not None and hasattr(own, "input_fields") else sig
+        predictors = [p for _, p in module.named_predictors()]
         if sig is not None and hasattr(sig, "input_fields"):
             self.input_types: Optional[Dict[str, Any]] = {n: f.annotation for n, f in sig.input_fields.items()}
             self.inputs: Optional[List[str]] = list(sig.input_fields)
             self.outputs: List[str] = list(sig.output_fields)
-            self.instructions: Optional[str] = getattr(sig, "instructions", None)
+            # A loaded state may have changed the instructions: one predictor's are the program's.
+            self.instructions: Optional[str] = (predictors[0].signature.instructions if len(predictors) == 1
+                                                else getattr(sig, "instructions", None))
         else:  # any dspy.Module: its inputs are forward()'s parameters
             params = list(inspect.signature(type(module).forward).parameters.values())[1:]  # past self
             self.inputs = None if any(p.kind is p.VAR_KEYWORD for p in params) else [
