@@ -136,6 +136,12 @@ def restore_programs(programs: List[Dict[str, Any]], *, session: Session) -> Dic
     return {"restored": sorted(rebuilt)}
 
 
+@command("dspy.check_program")
+def check_program(definition: Dict[str, Any]) -> Dict[str, Any]:
+    """Builds a program without keeping it: what a definition gives, before it is saved anywhere."""
+    return dspy_programs.build(_require_dspy(), definition).info()
+
+
 @command("dspy.define_pool_program")
 def define_pool_program(definition: Dict[str, Any]) -> Dict[str, Any]:
     """A pool-wide program, on this worker; run on every worker as a setup step."""

@@ -1,0 +1,43 @@
+package io.pypool;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.pypool.dspy.Dspy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Pools for the DSPy tests, on the interpreter with real DSPy that {@code -Dpypool.dspyPython}
+ * names (.ci/run makes one). Without it the DSPy tests fail in CI ({@code CI} set) and are
+ * skipped elsewhere, saying how to run them.
+ */
+final class DspyPools {
+    /** The tests' DSPy application: LMs, tools, program factories ({@code dspy_app}). */
+    static final Path APP = TestPools.TEST_HANDLERS;
+
+    private DspyPools() {}
+
+    static String python() {
+        String python = System.getProperty("pypool.dspyPython", "").strip();
+        String how = "give an interpreter with DSPy 3.3.1 as -Dpypool.dspyPython=PATH (bash .ci/run makes target/dspy-venv: "
+                + "python3 -m venv target/dspy-venv && ../shared/wheels/install-dspy target/dspy-venv/bin/python)";
+        if (python.isEmpty()) {
+            if (System.getenv("CI") != null) {
+                fail("the real-DSPy tests must run in CI: " + how);
+            }
+            Assumptions.abort("real-DSPy test skipped: " + how);
+        }
+        if (!Files.isExecutable(Path.of(python))) {
+            fail("-Dpypool.dspyPython=" + python + " is not an executable; " + how);
+        }
+        return python;
+    }
+
+    static PythonPoolBuilder builder(int workers) {
+        return Dspy.poolBuilder().pythonExecutable(python()).workers(workers).pythonPath(APP)
+                .handlerModules("pypool_test_handlers").startupTimeout(Duration.ofSeconds(60))
+                .callTimeout(Duration.ofSeconds(60));
+    }
+}
