@@ -35,6 +35,20 @@ final class DspyPools {
         return python;
     }
 
+    /** Runs the DSPy interpreter on the tests' application, as a user's script would; returns its output. */
+    static String runPython(String... args) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(python()));
+        command.addAll(java.util.List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", APP.toAbsolutePath().toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            fail(command + " failed:\n" + out);
+        }
+        return out;
+    }
+
     static PythonPoolBuilder builder(int workers) {
         return Dspy.poolBuilder().pythonExecutable(python()).workers(workers).pythonPath(APP)
                 .handlerModules("pypool_test_handlers").startupTimeout(Duration.ofSeconds(60))
