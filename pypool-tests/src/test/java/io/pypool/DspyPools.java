@@ -49,6 +49,23 @@ final class DspyPools {
         return out;
     }
 
+    /**
+     * The {@code dspy} part of each live worker's ping, by pid: asks through new sessions (each
+     * pinned to the worker with the fewest sessions) until every worker has answered.
+     */
+    static java.util.Map<Long, com.fasterxml.jackson.databind.JsonNode> pingEachWorker(PythonPool pool, int workers)
+            throws Exception {
+        java.util.Map<Long, com.fasterxml.jackson.databind.JsonNode> seen = new java.util.HashMap<>();
+        for (int i = 0; i < 20 * workers && seen.size() < workers; i++) {
+            try (PythonSession probe = pool.newSession()) {
+                var ping = probe.call("ping", null);
+                seen.put(ping.path("pid").asLong(), ping.path("dspy"));
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(seen).as("every worker answered a ping").hasSize(workers);
+        return seen;
+    }
+
     static PythonPoolBuilder builder(int workers) {
         return Dspy.poolBuilder().pythonExecutable(python()).workers(workers).pythonPath(APP)
                 .handlerModules("pypool_test_handlers").startupTimeout(Duration.ofSeconds(60))

@@ -108,16 +108,9 @@ class DspyTest {
         assertThat(lmOnEachWorker(pool, "after")).containsOnly("pypool/dummy");
     }
 
-    /** The LM each worker reports in its ping; two sessions are pinned to the two workers (fewest sessions first). */
     private static Set<String> lmOnEachWorker(PythonPool pool, String tag) throws Exception {
-        Set<Long> pids = new HashSet<>();
         Set<String> lms = new HashSet<>();
-        for (int i = 0; i < 2; i++) {
-            var ping = pool.session("probe-" + tag + i).call("ping", null);
-            pids.add(ping.path("pid").asLong());
-            lms.add(ping.path("dspy").path("lm").asText());
-        }
-        assertThat(pids).as("both workers answered").hasSize(2);
+        DspyPools.pingEachWorker(pool, 2).values().forEach(d -> lms.add(d.path("lm").asText()));
         return lms;
     }
 
