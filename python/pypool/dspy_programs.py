@@ -67,7 +67,8 @@ class Program:
 
     def info(self) -> Dict[str, Any]:
         d = self.definition
-        return {"id": self.id, "module_type": d.get("module", "predict"), "signature": d.get("signature"),
+        module_type = "pickle" if d.get("pickle_path") else d.get("module", "predict")
+        return {"id": self.id, "module_type": module_type, "signature": d.get("signature"),
                 "inputs": self.inputs, "outputs": self.outputs, "instructions": self.instructions,
                 "module_class": type(self.module).__name__, "lm": self.lm_settings, "adapter": self.adapter,
                 "demos": sum(len(getattr(p, "demos", []) or []) for _, p in self.module.named_predictors())}

@@ -76,7 +76,7 @@ def test_whole_program_pickles_need_the_explicit_opt_in(tmp_path):
         commands.create_program("p", definition={"pickle_path": folder}, session=Session("s"))
     info = commands.create_program("p", definition={"pickle_path": folder, "allow_pickle": True},
                                    session=Session("s"))
-    assert info["module_class"] == "Predict" and info["inputs"] == ["question"]
+    assert info["module_class"] == "Predict" and info["inputs"] == ["question"] and info["module_type"] == "pickle"
 
 
 def test_react_with_python_tools_by_reference():
@@ -127,8 +127,22 @@ def test_pool_programs_answer_without_a_session_and_behind_session_ones():
         commands.execute_pool_program("shared", {"question": "?"})
 
 
-def test_per_program_lm_settings_and_adapter():
-    commands.configure_lm("pypool/dummy", answers=[{"answer": "j"}])
-    info = commands.create_program("qa", "question -> answer", "predict",
-                                   {"lm": {"temperature": 0.7}, "adapter": "json"}, session=Session("s"))
-    assert info["lm"] == {"temperature": 0.7} and info["adapter"] == "json"
+def test_per_program_lm_settings_reach_the_lm():
+    commands.configure_lm("pypool/dummy", answers=[{"answer": "one"}, {"answer": "two"}])
+    session = Session("s")
+    info = commands.create_program("qa", "question -> answer", "predict", {"lm": {"n": 2}}, session=session)
+    assert info["lm"] == {"n": 2}
+    result = commands.execute_program("qa", {"question": "?"}, session=session)
+    assert [c["answer"] for c in result["completions"]] == ["one", "two"]
+
+
+def test_the_adapter_choice_is_the_one_that_reads_the_reply():
+    from pypool.dspy_errors import DspyCallFailed
+    # DummyLM answers in the chat format: the JSON adapter, chosen for this program, cannot read it.
+    commands.configure_lm("pypool/dummy", answers=[{"answer": "chat"}] * 4)
+    session = Session("s")
+    commands.create_program("chat", "question -> answer", "predict", {"adapter": "chat"}, session=session)
+    assert commands.execute_program("chat", {"question": "?"}, session=session)["outputs"] == {"answer": "chat"}
+    commands.create_program("json", "question -> answer", "predict", {"adapter": "json"}, session=session)
+    with pytest.raises(DspyCallFailed, match="JSONAdapter"):
+        commands.execute_program("json", {"question": "?"}, session=session)
