@@ -24,7 +24,8 @@ final class DspyPools {
         String how = "give an interpreter with DSPy 3.3.1 as -Dpypool.dspyPython=PATH (bash .ci/run makes target/dspy-venv: "
                 + "python3 -m venv target/dspy-venv && ../shared/wheels/install-dspy target/dspy-venv/bin/python)";
         if (python.isEmpty()) {
-            if (System.getenv("CI") != null) {
+            String ci = System.getenv("CI");
+            if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
                 fail("the real-DSPy tests must run in CI: " + how);
             }
             Assumptions.abort("real-DSPy test skipped: " + how);
