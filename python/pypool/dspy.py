@@ -1,10 +1,14 @@
 """DSPy programs as pypool commands: ``handlerModules("pypool.dspy")``.
 
-Programs live in the calling session's state, so one session never sees another's. The LM is
-kept here, per process, and used through ``dspy.context`` on whatever thread runs the call (DSPy
-lets only one thread change its global settings, and a pool may run several calls at once).
-DSPy is imported when this module is, so the import cost is paid at worker start, not at the first
-call. Where DSPy is missing, every command says so, naming this interpreter and how to install it.
+Session programs live in the calling session's state, so one session never sees another's;
+pool-wide programs live in every worker (defined through a setup step) and answer any caller.
+The LM is kept here, per process, and applied through ``dspy.context`` on whatever thread runs
+the call (DSPy lets only one thread change its global settings, and a pool runs several calls at
+once). DSPy is imported when this module is, so the import cost is paid at worker start. Where
+DSPy is missing, every command says so, naming this interpreter and how to install it.
+
+The pieces: signatures (``dspy_signatures``), programs from definitions (``dspy_programs``), the LM
+(``dspy_lm``), results and inputs (``dspy_results``), errors (``dspy_errors``).
 """
 
 from __future__ import annotations
@@ -14,26 +18,12 @@ import sys
 import threading
 from typing import Any, Dict, List, Optional
 
-from . import _registry, command
-from ._registry import BadArguments, Session
+from . import _registry, command, dspy_lm, dspy_programs, dspy_results
+from ._registry import Session
+from .dspy_errors import (DspyUnavailable, LmNotConfigured, ProgramNotFound,  # noqa: F401 (names Java maps)
+                          from_dspy_error)
 
 PROGRAMS = "pypool.dspy.programs"
-DUMMY_MODEL = "pypool/dummy"
-MODULES = ("predict", "chain_of_thought")
-TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
-
-
-class DspyUnavailable(RuntimeError):
-    """DSPy cannot be imported in this worker's interpreter."""
-
-
-class LmNotConfigured(RuntimeError):
-    """A program ran before any LM was configured."""
-
-
-class ProgramNotFound(LookupError):
-    """The session has no program with that id."""
-
 
 try:
     _dspy: Any = importlib.import_module("dspy")
@@ -42,9 +32,10 @@ except Exception as e:  # ImportError, or a broken install raising anything at i
     _dspy = None
     _import_error = e
 
-_lm_lock = threading.Lock()
+_lock = threading.Lock()
 _lm: Any = None
-_lm_model: Optional[str] = None
+_lm_report: Optional[Dict[str, Any]] = None
+_pool_programs: Dict[str, dspy_programs.Program] = {}
 
 
 def _require_dspy() -> Any:
@@ -59,7 +50,8 @@ def status() -> Dict[str, Any]:
     return {"available": _dspy is not None,
             "version": getattr(_dspy, "__version__", None) if _dspy is not None else None,
             "error": None if _import_error is None else f"{type(_import_error).__name__}: {_import_error}",
-            "lm": _lm_model}
+            "lm": None if _lm_report is None else _lm_report["model"],
+            "lm_check": _lm_report, "pool_programs": sorted(_pool_programs)}
 
 
 _registry.PING_EXTRAS["dspy"] = status
@@ -70,144 +62,147 @@ def dspy_status() -> Dict[str, Any]:
     return dict(status(), executable=sys.executable)
 
 
+def _lm_options(api_key: Optional[str], temperature: Optional[float], max_tokens: Optional[int],
+                kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    options = {k: v for k, v in (("api_key", api_key), ("temperature", temperature),
+                                 ("max_tokens", max_tokens)) if v is not None}
+    options.update(kwargs)
+    return options
+
+
+@command("dspy.check_lm")
+def check_lm(model: str, api_key: Optional[str] = None, temperature: Optional[float] = None,
+             max_tokens: Optional[int] = None, **kwargs: Any) -> Dict[str, Any]:
+    """Builds the LM and runs every check that needs no request, without keeping it."""
+    _, report = dspy_lm.build(_require_dspy(), model, _lm_options(api_key, temperature, max_tokens, kwargs))
+    return report
+
+
 @command("dspy.configure_lm")
 def configure_lm(model: str, api_key: Optional[str] = None, temperature: Optional[float] = None,
                  max_tokens: Optional[int] = None, **kwargs: Any) -> Dict[str, Any]:
-    """Sets this worker's LM. The Java side sends it to every worker, and again to each new one."""
-    global _lm, _lm_model
-    dspy = _require_dspy()
-    if not isinstance(model, str) or not model:
-        raise BadArguments("configure_lm needs a model name such as 'openai/gpt-4o-mini'")
-    if model == DUMMY_MODEL:
-        # DSPy's own test LM: deterministic answers, no network. For tests of code that uses DSPy.
-        answers = kwargs.pop("answers", None)
-        if answers is None:
-            raise BadArguments(f"model '{DUMMY_MODEL}' needs 'answers' (a list of field->value dicts)")
-        lm = dspy.utils.DummyLM(answers, **kwargs)
-    else:
-        options = {k: v for k, v in (("api_key", api_key), ("temperature", temperature),
-                                     ("max_tokens", max_tokens)) if v is not None}
-        options.update(kwargs)
-        lm = dspy.LM(model, **options)
-    with _lm_lock:
-        _lm, _lm_model = lm, model
-    return {"model": model, "configured": True}
+    """Sets this worker's LM once it passed its checks; a refused one leaves the old LM in place."""
+    global _lm, _lm_report
+    lm, report = dspy_lm.build(_require_dspy(), model, _lm_options(api_key, temperature, max_tokens, kwargs))
+    with _lock:
+        _lm, _lm_report = lm, report
+    return dict(report, configured=True)
 
 
-def _programs(session: Session) -> Dict[str, Dict[str, Any]]:
+def _programs(session: Session) -> Dict[str, dspy_programs.Program]:
     return session.setdefault(PROGRAMS, {})
 
 
-def _parse_signature_string(text: str) -> None:
-    """Checks DSPy's string form ourselves, so that every DSPy version gives the same clear error."""
-    hint = "write it as 'input1, input2 -> output1, output2'"
-    if text.count("->") != 1:
-        raise BadArguments(f"signature '{text}' must have exactly one '->'; {hint}")
-    for side, part in zip(("inputs", "outputs"), text.split("->")):
-        names = [n.split(":")[0].strip() for n in part.split(",")]
-        if not part.strip() or any(not n.isidentifier() for n in names):
-            raise BadArguments(f"signature '{text}' has invalid {side} {names}; {hint}")
+def _definition(program_id: str, signature: Any, module_type: Optional[str],
+                definition: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    d = dict(definition or {})
+    d["id"] = program_id
+    if signature is not None:
+        d["signature"] = signature
+    if module_type is not None:
+        d["module"] = module_type
+    return d
 
 
-def _build_signature(dspy: Any, signature: Any) -> Any:
-    if isinstance(signature, str):
-        _parse_signature_string(signature)
-        try:
-            return dspy.Signature(signature)
-        except Exception as e:
-            raise BadArguments(f"DSPy rejected signature '{signature}': {e}") from None
-    if not isinstance(signature, dict):
-        raise BadArguments("signature must be a string such as 'question -> answer' or an object "
-                           "with 'inputs', 'outputs' and optional 'instructions'")
-    fields: Dict[str, Any] = {}
-    for side, make in (("inputs", dspy.InputField), ("outputs", dspy.OutputField)):
-        entries = signature.get(side) or []
-        if not entries:
-            raise BadArguments(f"signature needs at least one entry in '{side}'")
-        for entry in entries:
-            name = entry.get("name") if isinstance(entry, dict) else None
-            if not isinstance(name, str) or not name.isidentifier():
-                raise BadArguments(f"every field in '{side}' needs a 'name' that is an identifier, got {entry!r}")
-            type_name = entry.get("type", "str")
-            if type_name not in TYPES:
-                raise BadArguments(f"field '{name}' has type '{type_name}'; use one of {sorted(TYPES)}")
-            desc = entry.get("description") or entry.get("desc")
-            fields[name] = (TYPES[type_name], make(desc=desc) if desc else make())
-    try:
-        return dspy.make_signature(fields, signature.get("instructions") or None)
-    except Exception as e:
-        raise BadArguments(f"DSPy rejected the signature fields {sorted(fields)}: {e}") from None
-
-
-def _build(program_id: str, signature: Any, module: str) -> Dict[str, Any]:
-    dspy = _require_dspy()
-    if not isinstance(program_id, str) or not program_id:
-        raise BadArguments("program_id must be a non-empty string")
-    if module not in MODULES:
-        raise BadArguments(f"module must be one of {list(MODULES)}, got '{module}'")
-    sig = _build_signature(dspy, signature)
-    built = dspy.Predict(sig) if module == "predict" else dspy.ChainOfThought(sig)
-    return {"id": program_id, "module_type": module, "signature": signature, "program": built,
-            "inputs": list(sig.input_fields.keys()), "outputs": list(sig.output_fields.keys()),
-            "instructions": getattr(sig, "instructions", None)}
-
-
-def _info(p: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: p[k] for k in ("id", "module_type", "signature", "inputs", "outputs", "instructions")}
-
-
-def _find(session: Session, program_id: str) -> Dict[str, Any]:
-    p = _programs(session).get(program_id)
+def _find(session: Optional[Session], program_id: str) -> dspy_programs.Program:
+    if session is not None:
+        p = _programs(session).get(program_id)
+        if p is not None:
+            return p
+    p = _pool_programs.get(program_id)
     if p is None:
-        raise ProgramNotFound(f"session '{session.id}' has no program '{program_id}'; it has: "
-                              f"{sorted(_programs(session)) or 'none'}")
+        where = "the pool has" if session is None else f"session '{session.id}' has"
+        mine = sorted(_programs(session)) if session is not None else []
+        raise ProgramNotFound(f"{where} no program '{program_id}'; session programs: {mine or 'none'}, "
+                              f"pool-wide programs: {sorted(_pool_programs) or 'none'}")
     return p
 
 
 @command("dspy.create_program")
-def create_program(program_id: str, signature: Any, module_type: str = "predict", *,
-                   session: Session) -> Dict[str, Any]:
-    p = _build(program_id, signature, module_type)
+def create_program(program_id: str, signature: Any = None, module_type: Optional[str] = None,
+                   definition: Optional[Dict[str, Any]] = None, *, session: Session) -> Dict[str, Any]:
+    p = dspy_programs.build(_require_dspy(), _definition(program_id, signature, module_type, definition))
     _programs(session)[program_id] = p
-    return _info(p)
+    return p.info()
 
 
 @command("dspy.restore_programs")
 def restore_programs(programs: List[Dict[str, Any]], *, session: Session) -> Dict[str, Any]:
     """Rebuilds a session's programs on a new worker, from the definitions the host kept."""
-    rebuilt = {p["id"]: _build(p["id"], p["signature"], p.get("module_type", "predict")) for p in programs}
+    dspy = _require_dspy()
+    rebuilt = {d["id"]: dspy_programs.build(dspy, d) for d in programs}
     _programs(session).clear()
     _programs(session).update(rebuilt)
     return {"restored": sorted(rebuilt)}
 
 
-@command("dspy.execute_program")
-def execute_program(program_id: str, inputs: Dict[str, Any], *, session: Session) -> Dict[str, Any]:
-    dspy = _require_dspy()
-    p = _find(session, program_id)
-    if not isinstance(inputs, dict):
-        raise BadArguments(f"inputs of program '{program_id}' must be an object of field -> value")
-    missing = [f for f in p["inputs"] if f not in inputs]
-    unknown = [f for f in inputs if f not in p["inputs"]]
-    if missing or unknown:
-        raise BadArguments(f"program '{program_id}' takes inputs {p['inputs']}; "
-                           + "; ".join(x for x in (f"missing {missing}" if missing else "",
-                                                   f"unknown {unknown}" if unknown else "") if x))
-    with _lm_lock:
-        lm = _lm
-    if lm is None:
+@command("dspy.check_program")
+def check_program(definition: Dict[str, Any]) -> Dict[str, Any]:
+    """Builds a program without keeping it: what a definition gives, before it is saved anywhere."""
+    return dspy_programs.build(_require_dspy(), definition).info()
+
+
+@command("dspy.define_pool_program")
+def define_pool_program(definition: Dict[str, Any]) -> Dict[str, Any]:
+    """A pool-wide program, on this worker; run on every worker as a setup step."""
+    p = dspy_programs.build(_require_dspy(), definition)
+    with _lock:
+        _pool_programs[p.id] = p
+    return p.info()
+
+
+@command("dspy.drop_pool_program")
+def drop_pool_program(program_id: str) -> Dict[str, Any]:
+    with _lock:
+        return {"deleted": _pool_programs.pop(program_id, None) is not None}
+
+
+def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    kwargs = dspy_results.convert_inputs(p, inputs)
+    n = dspy_results.completion_count(options)
+    with _lock:
+        base = _lm
+    if base is None:
         raise LmNotConfigured("no LM is configured in this pool: call configure_lm first")
-    with dspy.context(lm=lm):
-        prediction = p["program"](**inputs)
-    outputs = {name: _jsonable(getattr(prediction, name, None)) for name in p["outputs"]}
-    reasoning = getattr(prediction, "reasoning", None) or getattr(prediction, "rationale", None)
-    return {"outputs": outputs, "reasoning": None if reasoning is None else str(reasoning)}
+    lm = p.lm_for(base)
+    if n is not None:
+        lm = lm.copy(n=n)
+    settings: Dict[str, Any] = {"lm": lm, "track_usage": True}
+    if p.adapter is not None:
+        settings["adapter"] = dspy.JSONAdapter() if p.adapter == "json" else dspy.ChatAdapter()
+    try:
+        with dspy.context(**settings):
+            prediction = p.module(**kwargs)
+    except dspy.utils.exceptions.DSPyError as e:
+        raise from_dspy_error(e, p.id) from e
+    return dspy_results.result(prediction)
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
-        return value
-    return str(value)
+@command("dspy.execute_program")
+def execute_program(program_id: str, inputs: Dict[str, Any], options: Optional[Dict[str, Any]] = None, *,
+                    session: Session) -> Dict[str, Any]:
+    """Runs a session program, or a pool-wide one of that id where the session has none."""
+    dspy = _require_dspy()
+    return _run(dspy, _find(session, program_id), inputs, options)
+
+
+@command("dspy.execute_pool_program")
+def execute_pool_program(program_id: str, inputs: Dict[str, Any],
+                         options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Runs a pool-wide program, from any session or none."""
+    dspy = _require_dspy()
+    return _run(dspy, _find(None, program_id), inputs, options)
+
+
+@command("dspy.export_state")
+def export_state(program_id: str, *, session: Session) -> Dict[str, Any]:
+    """What ``program.dump_state()`` gives, in JSON: demos, instructions, signatures."""
+    return dspy_results.jsonable(_find(session, program_id).module.dump_state())
+
+
+@command("dspy.export_pool_state")
+def export_pool_state(program_id: str) -> Dict[str, Any]:
+    return dspy_results.jsonable(_find(None, program_id).module.dump_state())
 
 
 @command("dspy.list_programs")
@@ -217,7 +212,12 @@ def list_programs(*, session: Session) -> List[str]:
 
 @command("dspy.get_program_info")
 def get_program_info(program_id: str, *, session: Session) -> Dict[str, Any]:
-    return _info(_find(session, program_id))
+    return _find(session, program_id).info()
+
+
+@command("dspy.get_pool_program_info")
+def get_pool_program_info(program_id: str) -> Dict[str, Any]:
+    return _find(None, program_id).info()
 
 
 @command("dspy.delete_program")

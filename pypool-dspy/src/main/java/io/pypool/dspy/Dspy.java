@@ -1,12 +1,16 @@
 package io.pypool.dspy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pypool.PythonException;
+import io.pypool.CallOptions;
 import io.pypool.PythonPool;
 import io.pypool.PythonPoolBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -17,18 +21,19 @@ import java.util.concurrent.TimeoutException;
  * try (PythonPool pool = Dspy.poolBuilder().workers(2).build()) {
  *     Dspy dspy = Dspy.on(pool);
  *     dspy.configureLm(LmConfig.model("openai/gpt-4o-mini").apiKey(key));
- *     try (DspySession session = dspy.newSession()) {
- *         DspyProgram qa = session.program("question -> answer");
- *         String answer = qa.execute(Map.of("question", "What is DSPy?")).get("answer");
- *     }
+ *     DspyProgram qa = dspy.definePoolProgram("qa", ProgramSpec.of("question -> answer")
+ *             .withStateFile(Path.of("qa.json")));                  // optimized in Python, served here
+ *     String answer = qa.execute(Map.of("question", "What is DSPy?")).get("answer");
  * }
  * }</pre>
- * The LM configuration reaches every worker, including ones started later; programs live in
- * their session and are rebuilt on another worker if theirs is lost.
+ * The LM and pool-wide programs reach every worker, including ones started later; session
+ * programs live in their session and are rebuilt wherever it goes.
  */
 public final class Dspy {
     /** The key under which the LM is given to every worker at setup. */
     static final String LM_SETUP_KEY = "pypool.dspy.lm";
+    static final String PROGRAM_SETUP_KEY = "pypool.dspy.program.";
+    private static final Duration SETUP_WAIT = Duration.ofMinutes(2);
 
     private final PythonPool pool;
 
@@ -41,11 +46,11 @@ public final class Dspy {
     }
 
     /**
-     * A pool builder set up for DSPy: the {@code pypool.dspy} handlers, 8 calls at once per
+     * A pool builder set up for DSPy: the {@code pypool.dspy} handlers, 16 calls at once per
      * worker (LM calls wait on the network, not the CPU), and a 120 s call deadline.
      */
     public static PythonPoolBuilder poolBuilder() {
-        return PythonPool.builder().handlerModules("pypool.dspy").maxInFlightPerWorker(8)
+        return PythonPool.builder().handlerModules("pypool.dspy").maxInFlightPerWorker(16)
                 .callTimeout(Duration.ofSeconds(120));
     }
 
@@ -55,49 +60,102 @@ public final class Dspy {
 
     /**
      * Sets the LM on every worker, and on every worker that starts later, before it serves.
-     * Returns once every live worker has it.
+     * It is first built and checked on one worker (settings, DSPy's own checks, whether its
+     * backend can be imported) and only then saved as a setup step. Returns once every live
+     * worker has it.
+     *
+     * @throws LmConfigurationException when it was refused; the workers keep the LM they had
      */
     public void configureLm(LmConfig lm) throws InterruptedException {
-        try {
-            pool.configureWorkers(LM_SETUP_KEY, "dspy.configure_lm", lm.asArguments()).get(2, TimeUnit.MINUTES);
-        } catch (ExecutionException e) {
-            throw translate(e.getCause());
-        } catch (TimeoutException e) {
-            throw new DspyException("configuring " + lm + " on every worker of pool '" + pool.name()
-                    + "' took over 2 minutes", e);
-        }
+        callPool("dspy.check_lm", lm.asArguments(), CallOptions.DEFAULTS);
+        setup(LM_SETUP_KEY, "dspy.configure_lm", lm.asArguments(), "configuring " + lm);
     }
 
-    /** Whether the workers can import DSPy, its version, and the LM in force; from one worker. */
+    /**
+     * A program present on every worker, replacements included, callable from any session or
+     * none: the way to serve one program from all of the pool's slots. The definition is built
+     * and checked on one worker before it is saved. A later definition under the same id replaces it.
+     *
+     * @throws ProgramBuildException when the definition cannot be built; nothing is saved
+     */
+    public DspyProgram definePoolProgram(String programId, ProgramSpec spec) throws InterruptedException {
+        Map<String, Object> definition = spec.definition(requireId(programId));
+        JsonNode info = callPool("dspy.check_program", Map.of("definition", definition), CallOptions.DEFAULTS);
+        setup(PROGRAM_SETUP_KEY + programId, "dspy.define_pool_program", Map.of("definition", definition),
+                "defining pool program '" + programId + "'");
+        return new DspyProgram(this, null, programId, strings(info.get("inputs")), strings(info.get("outputs")));
+    }
+
+    /** A handle on a pool-wide program defined earlier, called outside any session. */
+    public DspyProgram poolProgram(String programId) throws InterruptedException {
+        JsonNode info = callPool("dspy.get_pool_program_info", Map.of("program_id", requireId(programId)), CallOptions.DEFAULTS);
+        return new DspyProgram(this, null, programId, strings(info.get("inputs")), strings(info.get("outputs")));
+    }
+
+    /** Removes a pool-wide program from every worker; workers started later no longer get it. */
+    public void dropPoolProgram(String programId) throws InterruptedException {
+        setup(PROGRAM_SETUP_KEY + requireId(programId), "dspy.drop_pool_program", Map.of("program_id", programId),
+                "dropping pool program '" + programId + "'");
+    }
+
+    /** The state of a pool-wide program, as {@code dump_state()} gives it. */
+    public JsonNode exportPoolState(String programId) throws InterruptedException {
+        return callPool("dspy.export_pool_state", Map.of("program_id", programId), CallOptions.DEFAULTS);
+    }
+
+    /** Whether the workers can import DSPy, its version, the LM in force and its checks; from one worker. */
     public JsonNode status() throws InterruptedException {
-        return pool.call("dspy.status", null);
+        return callPool("dspy.status", null, CallOptions.DEFAULTS);
     }
 
     public DspySession session(String id) {
-        return new DspySession(this, pool.session(id));
+        return new DspySession(this, id);
     }
 
     public DspySession newSession() {
         return session(UUID.randomUUID().toString());
     }
 
-    /** Turns the Python side's errors into the DSPy exceptions; everything else passes as it is. */
-    static RuntimeException translate(Throwable t) {
-        if (t instanceof PythonException e) {
-            switch (e.pythonType()) {
-                case "pypool.dspy.DspyUnavailable":
-                    return new DspyUnavailableException(e.pythonMessage(), e);
-                case "pypool.dspy.ProgramNotFound":
-                    return new ProgramNotFoundException(e.pythonMessage(), e);
-                case "pypool.dspy.LmNotConfigured":
-                    return new LmNotConfiguredException(e.pythonMessage() + " (Dspy.configureLm)", e);
-                default:
-                    return e;
+    JsonNode callPool(String command, Object args, CallOptions options) throws InterruptedException {
+        try {
+            return pool.call(command, args, JsonNode.class, options);
+        } catch (RuntimeException e) {
+            throw DspyErrors.translate(e);
+        }
+    }
+
+    CompletableFuture<JsonNode> callPoolAsync(String command, Object args, CallOptions options) {
+        return pool.callAsync(command, args, JsonNode.class, options).handle((reply, error) -> {
+            if (error != null) {
+                throw DspyErrors.translate(error);
             }
+            return reply;
+        });
+    }
+
+    private void setup(String key, String command, Object args, String what) throws InterruptedException {
+        try {
+            pool.configureWorkers(key, command, args).get(SETUP_WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw DspyErrors.translate(e.getCause());
+        } catch (TimeoutException e) {
+            throw new DspyException(what + " on every worker of pool '" + pool.name() + "' took over "
+                    + SETUP_WAIT.toMinutes() + " minutes", e);
         }
-        if (t instanceof RuntimeException re) {
-            return re;
+    }
+
+    private static String requireId(String programId) {
+        if (programId == null || programId.isBlank()) {
+            throw new IllegalArgumentException("a program id must not be blank");
         }
-        return new DspyException(String.valueOf(t), t);
+        return programId;
+    }
+
+    static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        if (array != null) {
+            array.forEach(n -> out.add(n.asText()));
+        }
+        return List.copyOf(out);
     }
 }

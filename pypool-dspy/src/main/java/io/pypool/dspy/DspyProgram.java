@@ -1,19 +1,25 @@
 package io.pypool.dspy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.LinkedHashMap;
+import io.pypool.CallOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
-/** A program in a session: run it with its input fields, get its output fields back. */
+/**
+ * A program to run with its input fields: a session's own program, or a pool-wide one
+ * ({@link Dspy#definePoolProgram}), run through a session or through none.
+ */
 public final class DspyProgram {
-    private final DspySession session;
+    private final Dspy dspy;
+    private final DspySession session; // null: a pool-wide program called outside any session
     private final String id;
     private final List<String> inputs;
     private final List<String> outputs;
 
-    DspyProgram(DspySession session, String id, List<String> inputs, List<String> outputs) {
+    DspyProgram(Dspy dspy, DspySession session, String id, List<String> inputs, List<String> outputs) {
+        this.dspy = dspy;
         this.session = session;
         this.id = id;
         this.inputs = inputs;
@@ -24,6 +30,7 @@ public final class DspyProgram {
         return id;
     }
 
+    /** The input field names, in order; empty where the module does not declare them (a factory's **kwargs). */
     public List<String> inputFields() {
         return inputs;
     }
@@ -33,23 +40,46 @@ public final class DspyProgram {
     }
 
     /**
-     * Runs the program on the session's worker with the configured LM.
+     * Runs the program with the pool's LM (and the program's own LM settings).
      *
-     * @throws io.pypool.BadArgumentsException when an input field is missing or unknown
+     * @throws io.pypool.BadArgumentsException when an input field is missing, unknown, or not of its declared type
      * @throws ProgramNotFoundException when the program was deleted
      * @throws LmNotConfiguredException before {@link Dspy#configureLm}
+     * @throws DspyCallException when DSPy raised one of its errors (rate limit, unparseable reply...)
+     * @throws io.pypool.CallTimeoutException past the execute's deadline
      */
     public DspyResult execute(Map<String, ?> inputs) throws InterruptedException {
+        return execute(inputs, ExecuteOptions.DEFAULTS);
+    }
+
+    public DspyResult execute(Map<String, ?> inputs, ExecuteOptions options) throws InterruptedException {
+        CallOptions call = options.callOptions();
+        Map<String, Object> args = args(inputs, options);
+        JsonNode reply = session != null ? session.call("dspy.execute_program", args, call)
+                : dspy.callPool("dspy.execute_pool_program", args, call);
+        return DspyResult.from(reply);
+    }
+
+    /** Runs the program without blocking; the future fails with the same typed exceptions as {@link #execute}. */
+    public CompletableFuture<DspyResult> executeAsync(Map<String, ?> inputs) {
+        return executeAsync(inputs, ExecuteOptions.DEFAULTS);
+    }
+
+    public CompletableFuture<DspyResult> executeAsync(Map<String, ?> inputs, ExecuteOptions options) {
+        CallOptions call = options.callOptions();
+        Map<String, Object> args = args(inputs, options);
+        CompletableFuture<JsonNode> reply = session != null ? session.callAsync("dspy.execute_program", args, call)
+                : dspy.callPoolAsync("dspy.execute_pool_program", args, call);
+        return reply.thenApply(DspyResult::from);
+    }
+
+    private Map<String, Object> args(Map<String, ?> inputs, ExecuteOptions options) {
         Objects.requireNonNull(inputs, "inputs");
-        JsonNode reply = session.call("dspy.execute_program", Map.of("program_id", id, "inputs", inputs));
-        Map<String, JsonNode> out = new LinkedHashMap<>();
-        reply.get("outputs").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
-        JsonNode reasoning = reply.get("reasoning");
-        return new DspyResult(out, reasoning == null || reasoning.isNull() ? null : reasoning.asText());
+        return Map.of("program_id", id, "inputs", inputs, "options", options.wire());
     }
 
     @Override
     public String toString() {
-        return "DspyProgram[" + id + ": " + inputs + " -> " + outputs + "]";
+        return "DspyProgram[" + id + ": " + inputs + " -> " + outputs + (session == null ? ", pool-wide" : "") + "]";
     }
 }

@@ -1,20 +1,43 @@
 package io.pypool.dspy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * A program's outputs, by field name, and the reasoning where the module produced one
- * (chain of thought).
+ * A program's outputs by field name (deep JSON: lists, objects, dates as ISO text), the reasoning
+ * where the module produced one, the LM token usage by model, and every completion when several
+ * were asked for.
  */
 public final class DspyResult {
     private final Map<String, JsonNode> outputs;
     private final String reasoning;
+    private final JsonNode usage;
+    private final List<Map<String, JsonNode>> completions;
 
-    DspyResult(Map<String, JsonNode> outputs, String reasoning) {
+    DspyResult(Map<String, JsonNode> outputs, String reasoning, JsonNode usage, List<Map<String, JsonNode>> completions) {
         this.outputs = Map.copyOf(outputs);
         this.reasoning = reasoning;
+        this.usage = usage;
+        this.completions = List.copyOf(completions);
+    }
+
+    static DspyResult from(JsonNode reply) {
+        JsonNode reasoning = reply.get("reasoning");
+        List<Map<String, JsonNode>> completions = new ArrayList<>();
+        reply.path("completions").forEach(c -> completions.add(fields(c)));
+        JsonNode usage = reply.get("usage");
+        return new DspyResult(fields(reply.get("outputs")), reasoning == null || reasoning.isNull() ? null : reasoning.asText(),
+                usage == null || usage.isNull() ? null : usage, completions);
+    }
+
+    private static Map<String, JsonNode> fields(JsonNode object) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        object.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
+        return out;
     }
 
     /** The output field as text. */
@@ -23,7 +46,7 @@ public final class DspyResult {
         return value.isTextual() ? value.asText() : value.toString();
     }
 
-    /** The output field as JSON, for typed outputs (int, float, list...). */
+    /** The output field as JSON, for typed outputs (int, list, objects...). */
     public JsonNode node(String field) {
         JsonNode value = outputs.get(field);
         if (value == null) {
@@ -38,6 +61,16 @@ public final class DspyResult {
 
     public Optional<String> reasoning() {
         return Optional.ofNullable(reasoning);
+    }
+
+    /** Token usage by model, as DSPy tracked it ({@code {"openai/gpt-4o-mini": {"total_tokens": 120, ...}}}). */
+    public Optional<JsonNode> usage() {
+        return Optional.ofNullable(usage);
+    }
+
+    /** Every completion's fields when {@link ExecuteOptions#completions(int)} asked for more than one; else empty. */
+    public List<Map<String, JsonNode>> completions() {
+        return completions;
     }
 
     @Override

@@ -1,32 +1,41 @@
 package io.pypool.dspy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pypool.CallOptions;
 import io.pypool.PythonSession;
+import io.pypool.SessionLostException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A session's DSPy programs. They live in the session's worker; this side keeps their
- * definitions too, so that if the worker is lost they are rebuilt on another one before the
- * session's next call ({@code dspy.restore_programs}). Safe for use from several threads.
+ * definitions (structure and state) too, so that they outlive the worker's copy: if the worker is
+ * lost, the pool rebuilds them on another one before the session's next call; if the session
+ * itself ends (idle expiry, eviction past {@code maxSessions}, its worker gone), the next call
+ * opens it again under the same id and rebuilds them first. Where they cannot be rebuilt, the
+ * call fails with {@link SessionProgramsLostException} saying so. Safe for use from several threads.
  */
 public final class DspySession implements AutoCloseable {
     private final Dspy dspy;
-    private final PythonSession session;
+    private final String id;
     /** Program definitions by id, in creation order: what a new worker needs to rebuild them. */
     private final Map<String, Map<String, Object>> definitions = new LinkedHashMap<>();
+    private volatile PythonSession session;
+    private volatile boolean closed;
 
-    DspySession(Dspy dspy, PythonSession session) {
+    DspySession(Dspy dspy, String id) {
         this.dspy = dspy;
-        this.session = session;
-        session.onRestore("dspy.restore_programs", new RestoreArguments());
+        this.id = id;
+        this.session = open();
     }
 
     public String id() {
-        return session.id();
+        return id;
     }
 
     /** A program from DSPy's string signature, as {@code dspy.Predict}. */
@@ -40,32 +49,44 @@ public final class DspySession implements AutoCloseable {
 
     /** Creates (or replaces) the program {@code programId} in this session. */
     public DspyProgram program(String programId, ProgramSpec spec) throws InterruptedException {
-        Map<String, Object> definition = new LinkedHashMap<>();
-        definition.put("id", programId);
-        definition.put("signature", spec.signatureArgument());
-        definition.put("module_type", spec.moduleType().wire);
-        JsonNode info = call("dspy.create_program", Map.of("program_id", programId,
-                "signature", spec.signatureArgument(), "module_type", spec.moduleType().wire));
+        Map<String, Object> definition = spec.definition(programId);
+        JsonNode info = call("dspy.create_program", Map.of("program_id", programId, "definition", definition),
+                CallOptions.DEFAULTS);
         synchronized (definitions) {
             definitions.put(programId, definition);
         }
-        return new DspyProgram(this, programId, strings(info.get("inputs")), strings(info.get("outputs")));
+        return handle(programId, info);
+    }
+
+    /** A pool-wide program ({@link Dspy#definePoolProgram}), run through this session. */
+    public DspyProgram poolProgram(String programId) throws InterruptedException {
+        return handle(programId, call("dspy.get_program_info", Map.of("program_id", programId), CallOptions.DEFAULTS));
+    }
+
+    private DspyProgram handle(String programId, JsonNode info) {
+        return new DspyProgram(dspy, this, programId, Dspy.strings(info.get("inputs")), Dspy.strings(info.get("outputs")));
     }
 
     public List<String> listPrograms() throws InterruptedException {
-        return strings(call("dspy.list_programs", null));
+        return Dspy.strings(call("dspy.list_programs", null, CallOptions.DEFAULTS));
     }
 
     public ProgramInfo info(String programId) throws InterruptedException {
-        JsonNode info = call("dspy.get_program_info", Map.of("program_id", programId));
-        JsonNode instructions = info.get("instructions");
-        return new ProgramInfo(info.get("id").asText(), info.get("module_type").asText(), strings(info.get("inputs")),
-                strings(info.get("outputs")), instructions == null || instructions.isNull() ? null : instructions.asText());
+        return ProgramInfo.from(call("dspy.get_program_info", Map.of("program_id", programId), CallOptions.DEFAULTS));
+    }
+
+    /**
+     * The program's state as {@code dump_state()} gives it (demos, instructions, signatures):
+     * save it, or give it back with {@link ProgramSpec#withState}.
+     */
+    public JsonNode exportState(String programId) throws InterruptedException {
+        return call("dspy.export_state", Map.of("program_id", programId), CallOptions.DEFAULTS);
     }
 
     /** @return whether the program existed */
     public boolean delete(String programId) throws InterruptedException {
-        boolean deleted = call("dspy.delete_program", Map.of("program_id", programId)).get("deleted").asBoolean();
+        boolean deleted = call("dspy.delete_program", Map.of("program_id", programId), CallOptions.DEFAULTS)
+                .get("deleted").asBoolean();
         synchronized (definitions) {
             definitions.remove(programId);
         }
@@ -74,40 +95,97 @@ public final class DspySession implements AutoCloseable {
 
     /** Deletes every program of this session. */
     public void reset() throws InterruptedException {
-        call("dspy.reset", null);
+        call("dspy.reset", null, CallOptions.DEFAULTS);
         synchronized (definitions) {
             definitions.clear();
         }
     }
 
-    JsonNode call(String command, Object args) throws InterruptedException {
+    JsonNode call(String command, Object args, CallOptions options) throws InterruptedException {
+        PythonSession s = session;
         try {
-            return session.call(command, args);
+            try {
+                return s.call(command, args, JsonNode.class, options);
+            } catch (SessionLostException lost) {
+                if (closed) {
+                    throw lost;
+                }
+                return reopen(s, lost).call(command, args, JsonNode.class, options);
+            }
         } catch (RuntimeException e) {
-            throw Dspy.translate(e);
+            throw DspyErrors.translate(e);
+        }
+    }
+
+    CompletableFuture<JsonNode> callAsync(String command, Object args, CallOptions options) {
+        PythonSession s = session;
+        return s.callAsync(command, args, JsonNode.class, options).exceptionallyCompose(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof SessionLostException lost && !closed) {
+                return CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return reopen(s, lost);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw new CompletionException(interrupted);
+                    }
+                }).thenCompose(fresh -> fresh.callAsync(command, args, JsonNode.class, options));
+            }
+            return CompletableFuture.failedFuture(cause);
+        }).handle((reply, error) -> {
+            if (error != null) {
+                throw DspyErrors.translate(error);
+            }
+            return reply;
+        });
+    }
+
+    /**
+     * Opens the session again under its id and rebuilds its programs there, once for all the
+     * threads that found the same handle lost.
+     */
+    private synchronized PythonSession reopen(PythonSession lostHandle, SessionLostException why) throws InterruptedException {
+        if (session != lostHandle) {
+            return session;
+        }
+        PythonSession fresh = open();
+        List<Map<String, Object>> programs = programs();
+        if (!programs.isEmpty()) {
+            try {
+                fresh.call("dspy.restore_programs", Map.of("programs", programs));
+            } catch (RuntimeException e) {
+                throw new SessionProgramsLostException("session '" + id + "' was lost (" + why.getMessage()
+                        + ") and its programs " + programs.stream().map(p -> p.get("id")).toList()
+                        + " could not be rebuilt from their definitions: " + DspyErrors.translate(e).getMessage(), e);
+            }
+        }
+        session = fresh;
+        return fresh;
+    }
+
+    private PythonSession open() {
+        PythonSession s = dspy.pool().session(id);
+        s.onRestore("dspy.restore_programs", new RestoreArguments());
+        return s;
+    }
+
+    private List<Map<String, Object>> programs() {
+        synchronized (definitions) {
+            return new ArrayList<>(definitions.values());
         }
     }
 
     @Override
     public void close() {
+        closed = true;
         session.close();
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        if (array != null) {
-            array.forEach(n -> out.add(n.asText()));
-        }
-        return List.copyOf(out);
     }
 
     /** Serialized when a restore runs, so it always carries the definitions of that moment. */
     private final class RestoreArguments {
         @SuppressWarnings("unused") // read by Jackson
         public List<Map<String, Object>> getPrograms() {
-            synchronized (definitions) {
-                return new ArrayList<>(definitions.values());
-            }
+            return programs();
         }
     }
 }

@@ -32,6 +32,29 @@ public final class LmConfig {
         return new LmConfig(Map.of("model", "pypool/dummy", "answers", List.copyOf(answers)));
     }
 
+    /**
+     * DSPy's {@code DummyLM} answering by prompt: the first key found in the last message picks
+     * the field-to-value map. Deterministic under concurrency. For tests.
+     */
+    public static LmConfig dummyByPrompt(Map<String, Map<String, Object>> answers) {
+        if (answers.isEmpty()) {
+            throw new IllegalArgumentException("a dummy LM needs at least one answer");
+        }
+        return new LmConfig(Map.of("model", "pypool/dummy", "answers", Map.copyOf(answers)));
+    }
+
+    /**
+     * A custom {@code dspy.BaseLM} from the user's Python code, built with the {@link #option}s as
+     * keyword arguments: {@code LmConfig.custom("py:my_pkg.lms:LocalServerLM").option("base_url", url)}.
+     */
+    public static LmConfig custom(String reference) {
+        Objects.requireNonNull(reference, "reference");
+        if (!reference.matches("py:[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*")) {
+            throw new IllegalArgumentException("a custom LM is named as 'py:my_pkg.module:Class', got '" + reference + "'");
+        }
+        return new LmConfig(Map.of("model", reference));
+    }
+
     public LmConfig apiKey(String apiKey) {
         return option("api_key", Objects.requireNonNull(apiKey, "apiKey"));
     }

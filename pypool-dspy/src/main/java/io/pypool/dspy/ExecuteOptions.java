@@ -1,0 +1,53 @@
+package io.pypool.dspy;
+
+import io.pypool.CallOptions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/** Per-execute settings: {@code ExecuteOptions.timeout(Duration.ofSeconds(20)).completions(3)}. Immutable. */
+public final class ExecuteOptions {
+    public static final ExecuteOptions DEFAULTS = new ExecuteOptions(null, null);
+
+    private final Duration timeout;
+    private final Integer completions;
+
+    private ExecuteOptions(Duration timeout, Integer completions) {
+        this.timeout = timeout;
+        this.completions = completions;
+    }
+
+    /** One deadline for this execute, waiting for a worker included (the pool's call timeout otherwise). */
+    public static ExecuteOptions timeout(Duration timeout) {
+        return DEFAULTS.withTimeout(timeout);
+    }
+
+    public ExecuteOptions withTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+        }
+        return new ExecuteOptions(timeout, completions);
+    }
+
+    /** Asks the LM for {@code n} completions ({@link DspyResult#completions()}). */
+    public ExecuteOptions completions(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("completions must be at least 1, got " + n);
+        }
+        return new ExecuteOptions(timeout, n);
+    }
+
+    CallOptions callOptions() {
+        return timeout == null ? CallOptions.DEFAULTS : CallOptions.timeout(timeout);
+    }
+
+    Map<String, Object> wire() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (completions != null) {
+            m.put("n", completions);
+        }
+        return m;
+    }
+}
