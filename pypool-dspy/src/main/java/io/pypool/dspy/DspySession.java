@@ -18,7 +18,14 @@ import java.util.concurrent.CompletionException;
  * lost, the pool rebuilds them on another one before the session's next call; if the session
  * itself ends (idle expiry, eviction past {@code maxSessions}, its worker gone), the next call
  * opens it again under the same id and rebuilds them first. Where they cannot be rebuilt, the
- * call fails with {@link SessionProgramsLostException} saying so. Safe for use from several threads.
+ * call fails with {@link SessionProgramsLostException} saying so.
+ *
+ * <p>Safe for use from several threads, and what that means for throughput: a session's calls
+ * run one at a time, in the order they were made, on its one worker (the pool's
+ * {@code maxInFlightPerSession}, default 1), so its programs never see their state change under
+ * them. Many threads sharing one session therefore get one LM call at a time. For concurrent
+ * executions give each conversation its own session, or define the program pool-wide
+ * ({@code Dspy.definePoolProgram}) and call it without a session.
  */
 public final class DspySession implements AutoCloseable {
     private final Dspy dspy;
