@@ -49,6 +49,12 @@ def test_type_error_inside_a_handler_is_an_exception_not_bad_arguments(worker):
     assert (kind, err["kind"], err["type"]) == (protocol.REPLY_ERROR, "exception", "TypeError")
 
 
+def test_arguments_that_do_not_fit_are_bad_arguments(worker):
+    kind, err = worker.call("add", {"a": 1})
+    assert (kind, err["kind"], err["type"]) == (protocol.REPLY_ERROR, "bad_arguments", "BadArguments")
+    assert err["message"].startswith("command 'add' rejected its arguments: ")
+
+
 def test_unknown_command_lists_what_is_served(worker):
     kind, err = worker.call("nope")
     assert (kind, err["kind"]) == (protocol.REPLY_ERROR, "unknown_command")
