@@ -2,12 +2,23 @@
 ``python /RUNTIME/pypool_worker.py --worker ID --module my_handlers ...`` (``python -m pypool.worker``
 also works, but puts the working directory on sys.path).
 
-Order matters at start: the protocol descriptors are taken over (channel.py) before any user
-module is imported, so that nothing user code prints can land inside a frame.
+Order matters at start: the protocol descriptors are taken over (channel.py) and the worker becomes
+the leader of its own process group before any user module is imported, so that nothing user code
+prints can land inside a frame and everything user code starts belongs to the worker's group.
 
-At a clean end of input the worker answers every request it read, then exits 0. Exit codes: 0 clean
-end of input, TERM, or the host stopped reading; 3 a handler module failed to import (after a
-STARTUP_FAILED frame); 4 the host sent something that is not a frame; 70 the parent died.
+A worker is its process tree:
+
+- TERM ends the whole group at once with SIGKILL, the worker included ("end now, with everything you
+  started");
+- at a clean end of input the worker answers every request it read, sends TERM to the rest of its
+  group and exits 0;
+- when the JVM is gone (PR_SET_PDEATHSIG, and a watch of the parent pid) the worker dies; the pool's
+  reaper process (reaper.py) then ends what is left of the group;
+- a process forked from the worker does not hold the protocol's descriptors.
+
+Exit codes: 0 clean end of input (or the host stopped reading), 3 a handler module failed to import
+(after a STARTUP_FAILED frame), 4 the host sent something that is not a frame, 70 the parent died
+(when the worker cannot lead its group), killed by SIGKILL after TERM or when the parent died.
 """
 
 from __future__ import annotations
@@ -32,8 +43,64 @@ CHANNEL: Optional[Channel] = None  # the running worker's channel; fault injecti
 CAPABILITIES = ["sessions", "concurrency", "startup_failed_frame", "deadlines"]
 
 
+def leads_group() -> bool:
+    return hasattr(os, "getpgrp") and os.getpgrp() == os.getpid()
+
+
+def lead_process_group() -> bool:
+    """Makes this process the leader of a new session and process group (pgid == pid), so that the
+    host and the reaper can end it and everything it started as one group."""
+    if hasattr(os, "setsid") and not leads_group():
+        try:
+            os.setsid()
+        except OSError:
+            try:
+                os.setpgid(0, 0)
+            except OSError:
+                pass
+    return leads_group()
+
+
+def end_group_now() -> None:
+    """SIGKILL to the whole group, this process included; just this process when it leads none
+    (never a group that the JVM shares)."""
+    if leads_group():
+        os.killpg(0, signal.SIGKILL)
+    os._exit(70)
+
+
+_leaving = False  # set once the worker sends TERM to its own group: then TERM is not for it
+
+
+def on_term(*_: object) -> None:
+    if not _leaving:
+        end_group_now()
+
+
+def terminate_rest_of_group() -> None:
+    """TERM to every other process of this worker's group, as the worker leaves (from any thread)."""
+    global _leaving
+    if leads_group():
+        _leaving = True
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(0, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+def _reset_signals_in_child() -> None:
+    # A forked child inherits the worker's TERM handler; its TERM (from multiprocessing, say) must
+    # end the child, not the worker's group.
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError):
+        pass
+
+
 def die_with_parent(parent_pid: int) -> None:
-    """Ends this process when the JVM that started it is gone, however it went."""
+    """Ends this process (and its group) when the JVM that started it is gone, however it went."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -46,13 +113,13 @@ def die_with_parent(parent_pid: int) -> None:
     # fork and prctl, when the parent may already have died (we would then be re-parented).
     if parent_pid > 0:
         if os.getppid() != parent_pid:
-            os._exit(70)
+            end_group_now()
 
         def watch() -> None:
             while True:
                 time.sleep(1.0)
                 if os.getppid() != parent_pid:
-                    os._exit(70)
+                    end_group_now()
 
         threading.Thread(target=watch, name="pypool-parent-watch", daemon=True).start()
 
@@ -71,11 +138,18 @@ def main(argv: Optional[list] = None) -> int:
     channel = Channel()
     global CHANNEL
     CHANNEL = channel
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    own_group = lead_process_group()
+    signal.signal(signal.SIGTERM, on_term)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_reset_signals_in_child)
     _registry.set_worker_id(opts.worker)
     die_with_parent(opts.parent_pid)
 
-    channel.on_broken = lambda: os._exit(0)
+    def leave(code: int) -> int:
+        terminate_rest_of_group()
+        return code
+
+    channel.on_broken = lambda: os._exit(leave(0))
 
     for module in opts.module:
         try:
@@ -86,12 +160,13 @@ def main(argv: Optional[list] = None) -> int:
             channel.send(protocol.STARTUP_FAILED, 0, protocol.error_body(
                 "startup_failed", type(e).__name__, f"importing handler module '{module}' failed: {e}", tb))
             channel.drain()
-            return 3
+            return leave(3)
 
     worker = Worker(channel, opts.worker, opts.max_frame_bytes)
-    hello = {"pid": os.getpid(), "worker": opts.worker,
+    capabilities = CAPABILITIES + (["process_group"] if own_group else [])
+    hello = {"pid": os.getpid(), "pgid": os.getpid() if own_group else None, "worker": opts.worker,
              "python": sys.version.split()[0], "executable": sys.executable, "runtime": __version__,
-             "capabilities": CAPABILITIES, "concurrency": opts.concurrency,
+             "capabilities": capabilities, "concurrency": opts.concurrency,
              "commands": _registry.registered_commands()}
     channel.send(protocol.HELLO, 0, json.dumps(hello).encode("utf-8"))
     try:
@@ -99,8 +174,8 @@ def main(argv: Optional[list] = None) -> int:
     except protocol.ProtocolError as e:
         sys.stderr.write(f"pypool worker {opts.worker}: protocol error from the host: {e}\n")
         channel.drain(timeout=2.0)
-        return 4
-    return 0
+        return leave(4)
+    return leave(0)
 
 
 if __name__ == "__main__":
