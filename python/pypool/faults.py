@@ -90,11 +90,11 @@ if _applies():
 
 
 def _raw(data: bytes) -> None:
+    """Bytes for the host, written in turn with the worker's frames, as they are."""
     channel = _worker.CHANNEL
     if channel is None:
         raise RuntimeError("pypool.faults needs a running worker")
-    with channel._write_lock:
-        protocol.write_all(channel.out_fd, data)
+    channel.send_raw(data)
 
 
 @command("fault.crash")

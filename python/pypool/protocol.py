@@ -9,31 +9,56 @@ Every frame is::
     u64  request id (0 for frames that answer no request, such as HELLO)
     ...  body: UTF-8 JSON
 
-Kinds 1-6 exist today; new kinds (stream chunks, cancellation, attachments) take new numbers and a
-peer that does not know a kind treats the frame as a protocol error.
+Kinds 1-6 exist today; new kinds (stream chunks, attachments) take new numbers and a peer that
+does not know a kind treats the frame as a protocol error.
+
+A REQUEST body is ``{"cmd": str, "args": object | array | null, "session": str | null,
+"deadline_ms": int}``. ``deadline_ms`` (optional; absent or null = no deadline) is the call's
+remaining time when the host sent it; the worker counts it from the moment it read the frame, and
+a call whose deadline passed while it waited in the worker is not started: it is answered with
+REPLY_ERROR kind ``expired``.
+
+A REPLY_ERROR body is ``{"kind", "type", "message", "traceback"}`` with kind one of
+``exception``, ``bad_arguments``, ``unknown_command``, ``bad_request``, ``expired``,
+``unserializable_result``, ``result_too_large``.
+
+JSON nesting is limited to MAX_NESTING_DEPTH levels each way, the limit of the JVM side's parser:
+a deeper request is a ``bad_request``, a deeper result is ``unserializable_result``. Bodies are
+strict UTF-8; a result string holding lone surrogates is sent with ``\\ud800``-style escapes.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import struct
-from typing import BinaryIO, Optional, Tuple
+from typing import Any, BinaryIO, Optional, Tuple
 
 HEADER = struct.Struct(">IBBHQ")
 HEADER_REST = HEADER.size - 4  # bytes counted by the length field besides the body
 
 HELLO = 1            # worker -> host: ready, with pid, versions and capabilities
-REQUEST = 2          # host -> worker: {"cmd", "args", "session"}
+REQUEST = 2          # host -> worker: {"cmd", "args", "session", "deadline_ms"}
 REPLY_OK = 3         # worker -> host: the result, as JSON
 REPLY_ERROR = 4      # worker -> host: {"kind", "type", "message", "traceback"}
 STARTUP_FAILED = 5   # worker -> host: the worker could not start (import error), then it exits
-CANCEL = 6           # host -> worker: reserved; a worker ignores it today
+CANCEL = 6           # host -> worker: reserved; a worker reads and ignores it today
 
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+MAX_NESTING_DEPTH = 1000  # arrays and objects, counted like the JVM side's Jackson limit
 
 
 class ProtocolError(Exception):
     """The peer sent something that is not a valid frame."""
+
+
+class NestingTooDeep(ValueError):
+    """A JSON value nested deeper than MAX_NESTING_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(f"it is nested deeper than the limit of {MAX_NESTING_DEPTH} levels "
+                         f"of arrays and objects")
 
 
 def encode(kind: int, request_id: int, body: bytes) -> bytes:
@@ -62,3 +87,68 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+# -- JSON bodies ------------------------------------------------------------------------------
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def too_deep(payload: bytes) -> bool:
+    """Whether JSON text nests arrays and objects deeper than MAX_NESTING_DEPTH. Text with fewer
+    opening brackets than that is never scanned; otherwise strings are cut out and only the
+    brackets are walked."""
+    if payload.count(b"[") + payload.count(b"{") <= MAX_NESTING_DEPTH:
+        return False
+    depth = 0
+    for c in _STRING.sub(b"", payload).translate(None, _NOT_BRACKETS):
+        if c == 91 or c == 123:  # [ {
+            depth += 1
+            if depth > MAX_NESTING_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def decode_body(body: bytes) -> Any:
+    """A request body as a JSON value: strict UTF-8, MAX_NESTING_DEPTH at most."""
+    if too_deep(body):
+        raise NestingTooDeep()
+    try:
+        return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise NestingTooDeep() from None
+
+
+def encode_body(value: Any) -> bytes:
+    """A value as a JSON body. Raises NestingTooDeep past MAX_NESTING_DEPTH, and whatever the
+    encoder raises for values JSON has no form for (sets, NaN, circular references...)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        try:
+            payload = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: UTF-8 has no form for them, JSON escapes do
+            payload = json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+    except RecursionError:
+        raise NestingTooDeep() from None
+    if too_deep(payload):
+        raise NestingTooDeep()
+    return payload
+
+
+_MINIMAL_ERROR = b'{"kind":"exception","type":"UnencodableError",' \
+                 b'"message":"the error could not be encoded","traceback":""}'
+
+
+def error_body(kind: str, type_name: str, message: str, tb: str = "") -> bytes:
+    """A REPLY_ERROR body; never raises, whatever the texts hold."""
+    fields = {"kind": kind, "type": type_name, "message": message, "traceback": tb}
+    try:
+        return json.dumps(fields, ensure_ascii=False).encode("utf-8")
+    except BaseException:
+        pass
+    try:
+        return json.dumps(fields).encode("ascii")
+    except BaseException:
+        return _MINIMAL_ERROR

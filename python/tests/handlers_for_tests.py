@@ -1,5 +1,9 @@
+import json
 import os
+import signal
+import subprocess
 import sys
+import time
 
 import pypool
 
@@ -25,3 +29,107 @@ def inner_type_error(x: int) -> int:
 @pypool.command("t.set")
 def returns_set() -> object:
     return {1, 2}
+
+
+@pypool.command("t.wait_for")
+def wait_for(path: str, timeout_s: float = 30.0) -> bool:
+    """Blocks until a file exists: a handler the test releases when it wants."""
+    deadline = time.monotonic() + timeout_s
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pypool.command("t.nest")
+def nest(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pypool.command("t.surrogate_error")
+def surrogate_error() -> None:
+    raise ValueError("bad\ud800")
+
+
+@pypool.command("t.surrogate_result")
+def surrogate_result() -> str:
+    return "x\ud800"
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no str")
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+@pypool.command("t.unprintable_error")
+def unprintable_error() -> None:
+    raise Unprintable()
+
+
+class ItemsFail(dict):
+    def items(self):
+        raise SystemExit("items() of a result failed")
+
+
+@pypool.command("t.failing_result")
+def failing_result() -> dict:
+    return ItemsFail(a=1)
+
+
+_CHILDREN = []
+
+
+@pypool.command("t.spawn_sleeper")
+def spawn_sleeper() -> int:
+    """Starts a child that would outlive the worker if nobody ended it."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _CHILDREN.append(child)
+    return child.pid
+
+
+@pypool.command("t.fork_probe")
+def fork_probe() -> dict:
+    """Forks; the child reports whether it still holds the protocol's descriptors and whether it
+    could send on the worker's channel."""
+    from pypool import worker
+    channel = worker.CHANNEL
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        report = {}
+        for name, fd in (("in_fd", channel.in_fd), ("out_fd", channel.out_fd)):
+            try:
+                os.fstat(fd)
+                report[name] = "open"
+            except OSError:
+                report[name] = "closed"
+        try:
+            channel.send(3, 424242, b'"from the child"')
+            report["send"] = "sent"
+        except Exception as e:
+            report["send"] = type(e).__name__
+        os.write(write_end, json.dumps(report).encode())
+        os.close(write_end)
+        os.kill(os.getpid(), signal.SIGTERM)  # must end this child only, not the worker's group
+        time.sleep(30)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        report = json.loads(f.read())
+    _, status = os.waitpid(pid, 0)
+    report["ended_by"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    return report
+
+
+@pypool.command("t.touch")
+def touch(path: str) -> str:
+    open(path, "a").close()
+    return path

@@ -1,57 +1,17 @@
 """Drives a real worker process through its pipes, the way the JVM does."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from pypool import protocol
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-RUNTIME = os.path.dirname(HERE)
-
-
-class WorkerProcess:
-    def __init__(self, *modules, extra=(), env=None):
-        args = [sys.executable, "-m", "pypool.worker", "--worker", "t-0", "--parent-pid", str(os.getpid())]
-        for m in modules:
-            args += ["--module", m]
-        args += list(extra)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([RUNTIME, HERE]), **(env or {}))
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
-        self.next_id = 1
-
-    def read(self):
-        return protocol.read_frame(self.proc.stdout, protocol.DEFAULT_MAX_FRAME_BYTES)
-
-    def call(self, cmd, args=None, session=None):
-        rid = self.next_id
-        self.next_id += 1
-        body = json.dumps({"cmd": cmd, "args": args, "session": session}).encode()
-        self.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
-        self.proc.stdin.flush()
-        kind, reply_id, payload = self.read()
-        assert reply_id == rid
-        return kind, json.loads(payload)
-
-    def close(self):
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout=10)
-        err = self.proc.stderr.read().decode()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return code, err
+from workerproc import WorkerProcess
 
 
 @pytest.fixture
 def worker():
     w = WorkerProcess("pypool.examples", "handlers_for_tests")
-    kind, _, body = w.read()
-    assert kind == protocol.HELLO
-    w.hello = json.loads(body)
+    w.hello = w.read_hello()
     yield w
     if w.proc.poll() is None:
         w.close()
@@ -87,6 +47,12 @@ def test_exception_carries_type_message_and_traceback(worker):
 def test_type_error_inside_a_handler_is_an_exception_not_bad_arguments(worker):
     kind, err = worker.call("t.inner_type_error", {"x": 1})
     assert (kind, err["kind"], err["type"]) == (protocol.REPLY_ERROR, "exception", "TypeError")
+
+
+def test_arguments_that_do_not_fit_are_bad_arguments(worker):
+    kind, err = worker.call("add", {"a": 1})
+    assert (kind, err["kind"], err["type"]) == (protocol.REPLY_ERROR, "bad_arguments", "BadArguments")
+    assert err["message"].startswith("command 'add' rejected its arguments: ")
 
 
 def test_unknown_command_lists_what_is_served(worker):

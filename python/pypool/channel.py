@@ -1,0 +1,107 @@
+"""The protocol's two descriptors and the one thread that writes frames to the host.
+
+The descriptors are moved off fd 0/1 before any user module is imported, so that nothing user code
+prints can ever land inside a frame. Frames are queued and written by a writer thread, in order, so
+that no handler ever blocks on the pipe and the thread reading the host's input never writes: a host
+that writes many requests before it reads a reply cannot deadlock the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import select
+import sys
+import threading
+from typing import Callable, Optional, Union
+
+from . import protocol
+
+
+class ChannelClosed(RuntimeError):
+    """The channel cannot be used from here (a forked child of the worker)."""
+
+
+class Channel:
+    def __init__(self) -> None:
+        self.in_fd = os.dup(0)
+        self.out_fd = os.dup(1)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)    # user code reading stdin gets EOF, never our frames
+        os.close(devnull)
+        os.dup2(2, 1)          # print(), C libraries and subprocesses writing fd 1 reach stderr
+        for fd in (self.in_fd, self.out_fd):
+            os.set_inheritable(fd, False)  # a subprocess of a handler must not hold the pipes open
+        # closefd=False: the descriptors are closed by this class alone (see _after_fork_in_child)
+        self.reader = os.fdopen(self.in_fd, "rb", buffering=1 << 16, closefd=False)
+        self.closed = False
+        self.on_broken: Callable[[], None] = lambda: None  # the host stopped reading our output
+        self._queue: "queue.SimpleQueue[Union[bytes, threading.Event]]" = queue.SimpleQueue()
+        self._broken = False
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork_in_child)
+        threading.Thread(target=self._write_loop, name="pypool-writer", daemon=True).start()
+
+    def send(self, kind: int, request_id: int, body: bytes) -> None:
+        """Queues a frame; never blocks."""
+        self.send_raw(protocol.encode(kind, request_id, body))
+
+    def send_raw(self, data: bytes) -> None:
+        """Queues bytes for the host as they are (fault injection writes non-frames with this)."""
+        if self.closed:
+            raise ChannelClosed("the protocol channel belongs to the worker process, "
+                                "not to a process forked from it")
+        self._queue.put(data)
+
+    def drain(self, timeout: Optional[float] = None) -> bool:
+        """Waits until everything queued so far has been written (or can never be)."""
+        if self.closed:
+            return True
+        written = threading.Event()
+        self._queue.put(written)
+        return written.wait(timeout)
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if isinstance(item, threading.Event):
+                    item.set()
+                elif not self._broken:
+                    self._write(item)
+            except OSError as e:
+                self._broken = True
+                _log(f"the host stopped reading this worker's output ({e}); leaving")
+                try:
+                    self.on_broken()
+                except BaseException as e2:
+                    _log(f"leaving failed: {e2!r}")
+            except BaseException as e:  # the writer must outlive anything
+                _log(f"writer error: {e!r}")
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.out_fd, view):]
+            except BlockingIOError:  # someone made the pipe non-blocking: wait until it drains
+                select.select([], [self.out_fd], [])
+
+    def _after_fork_in_child(self) -> None:
+        # A forked child (multiprocessing, os.fork in a handler) must not hold the host's pipes: the
+        # host would not see end of output when the worker dies, and anything the child sent would
+        # be mixed into the worker's frames.
+        self.closed = True
+        for fd in (self.in_fd, self.out_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _log(text: str) -> None:
+    try:
+        sys.stderr.write(f"pypool worker: {text}\n")
+        sys.stderr.flush()
+    except BaseException:
+        pass

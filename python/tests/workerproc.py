@@ -1,0 +1,107 @@
+"""Runs real worker and reaper processes through their pipes, the way the JVM does.
+
+PYPOOL_TEST_PYTHON names another interpreter to run them with (the tests themselves run on the
+one running pytest), to check the runtime on every Python version it supports."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from pypool import protocol
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNTIME = os.path.dirname(HERE)
+PYTHON = os.environ.get("PYPOOL_TEST_PYTHON") or sys.executable
+WORKER_SCRIPT = os.path.join(RUNTIME, "pypool_worker.py")
+REAPER_SCRIPT = os.path.join(RUNTIME, "pypool_reaper.py")
+
+
+class WorkerProcess:
+    def __init__(self, *modules, extra=(), env=None, cwd=None, pythonpath=None):
+        args = [PYTHON, WORKER_SCRIPT, "--worker", "t-0", "--parent-pid", str(os.getpid())]
+        for m in modules:
+            args += ["--module", m]
+        args += list(extra)
+        path = os.pathsep.join([RUNTIME, HERE]) if pythonpath is None else pythonpath
+        env = dict(os.environ, PYTHONPATH=path, **(env or {}))
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env, cwd=cwd)
+        self.next_id = 1
+
+    def read(self):
+        return protocol.read_frame(self.proc.stdout, protocol.DEFAULT_MAX_FRAME_BYTES)
+
+    def read_hello(self):
+        kind, _, body = self.read()
+        assert kind == protocol.HELLO, body
+        return json.loads(body)
+
+    def send(self, cmd, args=None, session=None, rid=None, flush=True, **fields):
+        if rid is None:
+            rid = self.next_id
+            self.next_id += 1
+        body = json.dumps({"cmd": cmd, "args": args, "session": session, **fields}).encode()
+        self.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
+        if flush:
+            self.proc.stdin.flush()
+        return rid
+
+    def send_body(self, body, rid):
+        self.proc.stdin.write(protocol.encode(protocol.REQUEST, rid, body))
+        self.proc.stdin.flush()
+
+    def reply(self, rid):
+        kind, reply_id, payload = self.read()
+        assert reply_id == rid
+        return kind, json.loads(payload)
+
+    def call(self, cmd, args=None, session=None, **fields):
+        return self.reply(self.send(cmd, args, session, **fields))
+
+    def close(self):
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=10)
+        err = self.proc.stderr.read().decode()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code, err
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 9)  # the worker leads its own group
+            except OSError:
+                self.proc.kill()
+        self.proc.wait(timeout=10)
+        if not self.proc.stderr.closed:
+            self.stderr_text = self.proc.stderr.read()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def wait_until(condition, timeout=10.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def gone(pid):
+    """Whether a process has ended; a zombie nobody has reaped yet counts as ended."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except FileNotFoundError:
+        return True
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
