@@ -1,9 +1,10 @@
 """The protocol's two descriptors and the one thread that writes frames to the host.
 
 The descriptors are moved off fd 0/1 before any user module is imported, so that nothing user code
-prints can ever land inside a frame. Frames are queued and written by a writer thread, in order, so
-that no handler ever blocks on the pipe and the thread reading the host's input never writes: a host
-that writes many requests before it reads a reply cannot deadlock the worker.
+prints can ever land inside a frame. The thread reading the host's input never writes: a host that
+writes many requests before it reads a reply cannot deadlock the worker. A handler thread writes
+its reply itself when nothing else is being written or waits to be (no thread hand-off on the
+common path); otherwise the frame goes to the writer thread's queue.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ class Channel:
         os.dup2(2, 1)          # print(), C libraries and subprocesses writing fd 1 reach stderr
         for fd in (self.in_fd, self.out_fd):
             os.set_inheritable(fd, False)  # a subprocess of a handler must not hold the pipes open
+        os.set_blocking(self.out_fd, False)  # a handler's own write never waits on the host
         # closefd=False: the descriptors are closed by this class alone (see _after_fork_in_child)
         self.reader = os.fdopen(self.in_fd, "rb", buffering=1 << 16, closefd=False)
         self.closed = False
         self.on_broken: Callable[[], None] = lambda: None  # the host stopped reading our output
         self._queue: "queue.SimpleQueue[Union[bytes, threading.Event]]" = queue.SimpleQueue()
+        self._writing = threading.Lock()  # held by whoever writes to the pipe now
         self._broken = False
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork_in_child)
@@ -51,7 +54,28 @@ class Channel:
         if self.closed:
             raise ChannelClosed("the protocol channel belongs to the worker process, "
                                 "not to a process forked from it")
+        if self._queue.empty() and self._writing.acquire(blocking=False):
+            try:
+                if self._queue.empty():  # nothing older waits: this frame may go first
+                    self._write_now(data)
+                    return
+            finally:
+                self._writing.release()
         self._queue.put(data)
+
+    def _write_now(self, data: bytes) -> None:
+        """Writes what the pipe takes without blocking; the rest goes to the writer thread, queued
+        while the write lock is still held, so that no other frame can come between."""
+        if self._broken:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.out_fd, view):]
+        except BlockingIOError:
+            self._queue.put(bytes(view))
+        except OSError as e:
+            self._leave(e)
 
     def drain(self, timeout: Optional[float] = None) -> bool:
         """Waits until everything queued so far has been written (or can never be)."""
@@ -68,16 +92,22 @@ class Channel:
                 if isinstance(item, threading.Event):
                     item.set()
                 elif not self._broken:
-                    self._write(item)
+                    with self._writing:
+                        self._write(item)
             except OSError as e:
-                self._broken = True
-                _log(f"the host stopped reading this worker's output ({e}); leaving")
-                try:
-                    self.on_broken()
-                except BaseException as e2:
-                    _log(f"leaving failed: {e2!r}")
+                self._leave(e)
             except BaseException as e:  # the writer must outlive anything
                 _log(f"writer error: {e!r}")
+
+    def _leave(self, e: OSError) -> None:
+        if self._broken:
+            return
+        self._broken = True
+        _log(f"the host stopped reading this worker's output ({e}); leaving")
+        try:
+            self.on_broken()
+        except BaseException as e2:
+            _log(f"leaving failed: {e2!r}")
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
