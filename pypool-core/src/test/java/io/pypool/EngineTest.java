@@ -172,8 +172,12 @@ class EngineTest {
         PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).handlerThreads(1));
         CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
         await().until(() -> launcher.received("slow") == 1);
-        assertThatThrownBy(() -> pool.call("queued", null, String.class, CallOptions.timeout(Duration.ofMillis(100))))
-                .isInstanceOfSatisfying(CallTimeoutException.class, e -> assertThat(e.whileExecuting()).isFalse());
+        // Long enough to be sure it is sent (even on a loaded machine), not run: the worker's one thread is busy.
+        assertThatThrownBy(() -> pool.call("queued", null, String.class, CallOptions.timeout(Duration.ofMillis(1000))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                    assertThat(e.whileExecuting()).isFalse();
+                    assertThat(e).hasMessageContaining("sent to worker");
+                });
         release.countDown();
         assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
         await().until(() -> launcher.launched.get(0).expired.get() == 1); // refused there, never run
@@ -192,7 +196,7 @@ class EngineTest {
             return cmd;
         });
         PoolEngine pool = pool(launcher, b -> b);
-        assertThatThrownBy(() -> pool.call("hang", null, String.class, CallOptions.timeout(Duration.ofMillis(200))))
+        assertThatThrownBy(() -> pool.call("hang", null, String.class, CallOptions.timeout(Duration.ofMillis(500))))
                 .isInstanceOfSatisfying(CallTimeoutException.class, e -> assertThat(e.whileExecuting()).isTrue());
         await().atMost(Duration.ofSeconds(5)).until(() -> pool.stats().restarts() == 1 && pool.workers()[0].isReady());
         assertThat(pool.call("next", null, String.class)).isEqualTo("next");

@@ -164,10 +164,15 @@ class EngineFailuresTest {
     void aCallThatTimedOutInAWorkersInputDoesNotGetThatWorkerRetired() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(2).handlerThreads(1));
         long pid = TestPools.pids(pool).get(0);
-        CompletableFuture<Double> slow = pool.callAsync("sleep", Map.of("ms", 600), Double.class);
-        assertThatThrownBy(() -> pool.call("add", Map.of("a", 1, "b", 1), Integer.class, CallOptions.timeout(Duration.ofMillis(150))))
-                .isInstanceOfSatisfying(CallTimeoutException.class, e -> assertThat(e.whileExecuting()).isFalse());
-        assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo(600.0);
+        // The slow call holds the worker's one handler thread well past the other call's deadline,
+        // however slowly this thread runs, so the other call surely waits in the worker's input.
+        CompletableFuture<Double> slow = pool.callAsync("sleep", Map.of("ms", 2500), Double.class);
+        assertThatThrownBy(() -> pool.call("add", Map.of("a", 1, "b", 1), Integer.class, CallOptions.timeout(Duration.ofMillis(500))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                    assertThat(e.whileExecuting()).isFalse();
+                    assertThat(e).hasMessageContaining("sent to worker");
+                });
+        assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo(2500.0);
         assertThat(pool.call("add", Map.of("a", 2, "b", 2), Integer.class)).isEqualTo(4);
         assertThat(TestPools.pids(pool)).containsExactly(pid);
         assertThat(pool.stats().restarts()).isZero();
