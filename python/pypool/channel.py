@@ -19,6 +19,9 @@ from typing import Callable, Optional, Union
 from . import protocol
 
 
+_WAKE = b""  # queued to make the writer thread finish a frame cut short
+
+
 class ChannelClosed(RuntimeError):
     """The channel cannot be used from here (a forked child of the worker)."""
 
@@ -40,6 +43,7 @@ class Channel:
         self.on_broken: Callable[[], None] = lambda: None  # the host stopped reading our output
         self._queue: "queue.SimpleQueue[Union[bytes, threading.Event]]" = queue.SimpleQueue()
         self._writing = threading.Lock()  # held by whoever writes to the pipe now
+        self._rest: Optional[bytes] = None  # the unwritten end of a frame cut short; goes out first
         self._broken = False
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork_in_child)
@@ -56,7 +60,8 @@ class Channel:
                                 "not to a process forked from it")
         if self._queue.empty() and self._writing.acquire(blocking=False):
             try:
-                if self._queue.empty():  # nothing older waits: this frame may go first
+                # Nothing queued and no frame cut short: this frame may go first, whole or in part.
+                if self._queue.empty() and self._rest is None:
                     self._write_now(data)
                     return
             finally:
@@ -64,8 +69,9 @@ class Channel:
         self._queue.put(data)
 
     def _write_now(self, data: bytes) -> None:
-        """Writes what the pipe takes without blocking; the rest goes to the writer thread, queued
-        while the write lock is still held, so that no other frame can come between."""
+        """Holding the write lock: writes what the pipe takes without blocking. The rest of a frame
+        cut short is kept in ``_rest``, which whoever takes the lock next writes before anything
+        else, so that no other frame can ever come inside this one."""
         if self._broken:
             return
         view = memoryview(data)
@@ -73,7 +79,8 @@ class Channel:
             while view:
                 view = view[os.write(self.out_fd, view):]
         except BlockingIOError:
-            self._queue.put(bytes(view))
+            self._rest = bytes(view)
+            self._queue.put(_WAKE)  # the writer thread finishes it
         except OSError as e:
             self._leave(e)
 
@@ -89,10 +96,13 @@ class Channel:
         while True:
             item = self._queue.get()
             try:
-                if isinstance(item, threading.Event):
-                    item.set()
-                elif not self._broken:
-                    with self._writing:
+                with self._writing:
+                    if self._rest is not None and not self._broken:
+                        rest, self._rest = self._rest, None
+                        self._write(rest)
+                    if isinstance(item, threading.Event):
+                        item.set()
+                    elif item is not _WAKE and not self._broken:
                         self._write(item)
             except OSError as e:
                 self._leave(e)

@@ -74,10 +74,10 @@ class Reaper:
         self.watched.clear()
 
     def prune(self) -> None:
+        """Forgets groups that are gone. A worker is watched from its spawn, before it has called
+        setsid(): its group does not exist yet, but the worker does, so it is kept."""
         for pgid in list(self.watched):
-            try:
-                os.killpg(pgid, 0)
-            except OSError:  # gone (ESRCH), or no longer ours to signal (EPERM)
+            if not _exists(lambda: os.killpg(pgid, 0)) and not _exists(lambda: os.kill(pgid, 0)):
                 self.watched.discard(pgid)
 
     def log(self, text: str) -> None:
@@ -86,6 +86,16 @@ class Reaper:
             sys.stderr.flush()
         except BaseException:
             pass
+
+
+def _exists(probe) -> bool:
+    try:
+        probe()
+        return True
+    except PermissionError:  # there, but no longer ours to signal: not ours to kill either
+        return False
+    except OSError:
+        return False
 
 
 def main(argv: Optional[list] = None) -> int:

@@ -113,3 +113,26 @@ def test_groups_that_are_gone_are_forgotten():
     lone.wait(timeout=10)
     r.prune()
     assert r.watched == set()
+
+
+def test_a_worker_watched_before_it_leads_its_group_is_kept(reaper):
+    """The JVM says 'watch' at spawn; the worker calls setsid() a little later. A prune in between
+    must not forget it, or its children would outlive a JVM killed with SIGKILL."""
+    late = subprocess.Popen([PYTHON, "-c", (
+        "import os, subprocess, sys, time\n"
+        "time.sleep(1.2)\n"  # more than two prune intervals before it leads a group
+        "os.setsid()\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n")], stdout=subprocess.PIPE)
+    try:
+        tell(reaper, f"watch {late.pid}")
+        child = int(late.stdout.readline())
+        reaper.stdin.close()  # the JVM is gone
+        assert late.wait(timeout=10) == -signal.SIGKILL
+        wait_until(lambda: gone(child), what=f"the late group's child {child} to end")
+    finally:
+        if late.poll() is None:
+            late.kill()
+        late.wait(timeout=10)
+        late.stdout.close()

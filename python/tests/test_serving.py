@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -178,3 +179,24 @@ def test_request_body_that_is_not_an_object_is_a_bad_request(worker):
         worker.send_body(body, rid)
         assert worker.reply(rid)[1]["kind"] == "bad_request"
     assert_alive(worker)
+
+
+def test_large_replies_from_many_handler_threads_never_interleave():
+    """Handlers write their own replies when the pipe is free; a reply the pipe takes only in part
+    must still come out whole, with no other frame inside it, while the host reads slowly."""
+    w = WorkerProcess("pypool.examples", extra=["--concurrency", "8"])
+    w.read_hello()
+    try:
+        values = {rid: chr(ord("a") + rid % 26) * (20_000 + (rid * 7919) % 150_000) for rid in range(1, 301)}
+        for rid, value in values.items():
+            w.send("echo", {"value": value}, rid=rid, flush=False)
+        w.proc.stdin.flush()
+        seen = {}
+        for _ in values:
+            time.sleep(0.001)  # a slow host: the pipe fills, and handlers' own writes are cut short
+            kind, rid, body = w.read()  # a broken frame boundary fails here or in the checks below
+            assert kind == protocol.REPLY_OK
+            seen[rid] = json.loads(body)
+        assert seen == values
+    finally:
+        w.kill()

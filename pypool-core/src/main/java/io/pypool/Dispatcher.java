@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Dispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(PythonPool.class);
+    /** How long past its deadline a worker may still run a call before it is retired. */
+    static final long OVERRUN_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final PoolEngine pool;
     private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
@@ -270,16 +272,30 @@ final class Dispatcher {
         if (w == null) {
             return; // between two tries of an idempotent call: its retry sees the deadline
         }
-        boolean overrun = w.isPending(call) && w.runningPastDeadline(now);
-        String where = overrun
-                ? "running on worker " + w.id + " (pid " + w.pid() + "); the worker is being replaced so that its "
-                        + "late reply reaches nobody"
-                : "sent to worker " + w.id + " and not answered yet";
+        boolean running = w.isPending(call) && w.runningPastDeadline(now);
+        String where = running
+                ? "running on worker " + w.id + " (pid " + w.pid() + "); its late reply will reach nobody, and the "
+                        + "worker is replaced if the call still runs " + OVERRUN_GRACE_NANOS / 1_000_000
+                        + " ms past its deadline"
+                : "sent to worker " + w.id + " and not started there yet (it will not be)";
         call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
-                + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), overrun));
-        if (overrun) {
-            pool.supervisor().retire(w, "ran call '" + call.command + "' (request " + call.requestId()
-                    + ") past its deadline", false);
+                + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), running));
+        if (running) {
+            pool.timers().after(OVERRUN_GRACE_NANOS, () -> retireIfOverrun(w, call));
+        }
+    }
+
+    /**
+     * A call a worker runs past its deadline is failed at once, but its worker is retired only if
+     * it still runs the call a grace period later: a call that started with a millisecond left
+     * and ran a little over must not cost a worker (tight deadlines would otherwise keep the
+     * pool restarting workers); one that hangs does.
+     */
+    private void retireIfOverrun(Worker w, Call call) {
+        long now = System.nanoTime();
+        if (w.isPending(call) && w.runningPastDeadline(now - OVERRUN_GRACE_NANOS)) {
+            pool.supervisor().retire(w, "ran call '" + call.command + "' (request " + call.requestId() + ") "
+                    + OVERRUN_GRACE_NANOS / 1_000_000 + " ms past its deadline", false);
         }
     }
 

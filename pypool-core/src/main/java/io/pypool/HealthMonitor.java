@@ -98,11 +98,11 @@ final class HealthMonitor {
                 recycle(w, recycle);
             }
         }
-        // A backstop for the deadline timers: a worker running a call past its deadline is retired.
-        long real = System.nanoTime();
+        // A backstop for the deadline timers: a worker still running a call past its deadline and grace is retired.
+        long graceAgo = System.nanoTime() - Dispatcher.OVERRUN_GRACE_NANOS;
         for (Worker w : pool.workers()) {
-            if (w.isReady() && w.hasPending() && w.runningPastDeadline(real)) {
-                pool.supervisor().retire(w, "ran a call past its deadline", false);
+            if (w.isReady() && w.hasPending() && w.runningPastDeadline(graceAgo)) {
+                pool.supervisor().retire(w, "ran a call past its deadline and grace", false);
             }
         }
     }

@@ -330,16 +330,6 @@ final class PoolEngine implements PythonPool {
         Call restore = new Call(command, s, frame, System.nanoTime(), settings.callTimeout().toNanos(), false,
                 Call.Kind.RESTORE);
         watchDeadline(restore);
-        restore.whenComplete((reply, error) -> {
-            String problem = error != null ? unwrap(error).getMessage()
-                    : reply.kind() == FrameCodec.REPLY_OK ? null : FrameCodec.utf8(reply.body());
-            if (problem != null) {
-                LOG.warn("pool '{}': {} could not be restored: {}", name, s, problem);
-                s.lose("its restore step '" + command + "' failed: " + problem);
-            } else {
-                LOG.info("pool '{}': {} restored on worker {}", name, s, reply.worker().id);
-            }
-        });
         return restore;
     }
 

@@ -58,6 +58,10 @@ final class ProcessTransport implements WorkerTransport {
                 e -> endIfStillRunning("writing to it failed (" + e.getMessage() + ") but it kept running"));
         this.reader = Worker.daemon(tag + "-reader", this::readLoop);
         this.stderr = Worker.daemon(tag + "-stderr", this::drainStderr);
+    }
+
+    @Override
+    public void start() {
         reader.start();
         stderr.start();
         // The exit is the truth; the JDK completes this on its own reaper thread, so the work goes elsewhere.

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its calls. Only calls of this one session ever contend on its monitor.
  */
 final class SessionEntry implements PythonSession {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PythonPool.class);
     final String id;
     private final PoolEngine pool;
     private final int maxInFlight;
@@ -26,8 +27,11 @@ final class SessionEntry implements PythonSession {
     private final ArrayDeque<Call> waiting = new ArrayDeque<>();
     private int running;
     private Worker worker;
+    /** Set when the session moved off a worker that held its state; cleared when a restore step succeeds. */
     private boolean restorePending;
-    private Call restoring;
+    /** The restore under way: true when it succeeded, false when its worker went (try again), failed when the session is lost. */
+    private CompletableFuture<Boolean> restoring;
+    private int restoreAttempts;
     private boolean closeNoticeDue;
     private String lostBecause;
     private String restoreCommand;
@@ -184,7 +188,7 @@ final class SessionEntry implements PythonSession {
     private void dispatch(Call call) {
         Worker w;
         Call restore = null;
-        CompletableFuture<Call.Reply> gate = null;
+        CompletableFuture<Boolean> gate = null;
         synchronized (this) {
             if (lostBecause != null) {
                 w = null;
@@ -210,14 +214,12 @@ final class SessionEntry implements PythonSession {
                         loseLocked("it has no worker to run on: every worker of the pool has failed " + pool.stateSummary());
                     }
                 }
-                if (w != null && call.kind != Call.Kind.RESTORE) {
-                    if (restorePending) {
-                        restorePending = false;
-                        restoring = restore = pool.newRestoreCall(this, restoreCommand, restoreArgs);
+                if (w != null && restorePending) {
+                    if (restoring == null || restoring.isDone()) {
+                        restoring = new CompletableFuture<>();
+                        restore = pool.newRestoreCall(this, restoreCommand, restoreArgs);
                     }
-                    if (restoring != null && !restoring.isDone()) {
-                        gate = restoring;
-                    }
+                    gate = restoring;
                 }
             }
         }
@@ -227,11 +229,14 @@ final class SessionEntry implements PythonSession {
             return;
         }
         if (restore != null) {
-            pool.dispatcher().submitTo(w, restore);
+            Call r = restore;
+            r.whenComplete((reply, error) -> restoreDone(r, reply, error));
+            pool.dispatcher().submitTo(w, r);
         }
         if (gate != null) {
-            gate.whenComplete((reply, error) -> {
-                if (error == null && reply.kind() == FrameCodec.REPLY_OK) {
+            // Restored: go on. Its worker went meanwhile: dispatch again (a new restore runs first). Lost: fail.
+            gate.whenComplete((restored, error) -> {
+                if (error == null) {
                     dispatch(call);
                 } else {
                     failStrandCall(call);
@@ -240,6 +245,43 @@ final class SessionEntry implements PythonSession {
             return;
         }
         pool.dispatcher().submitTo(w, call);
+    }
+
+    private static final int MAX_RESTORE_ATTEMPTS = 3;
+
+    /**
+     * The one place a restore's outcome is judged, before any call waiting for it moves on: it
+     * succeeded; or its worker went under it (tried again on the next worker, up to
+     * {@value #MAX_RESTORE_ATTEMPTS} times); or it failed, and the session is lost.
+     */
+    private void restoreDone(Call restore, Call.Reply reply, Throwable error) {
+        Throwable cause = error == null ? null : PoolEngine.unwrap(error);
+        String problem = cause != null ? cause.getMessage()
+                : reply.kind() == FrameCodec.REPLY_OK ? null : FrameCodec.utf8(reply.body());
+        boolean workerWent = cause instanceof WorkerCrashedException || cause instanceof ProtocolException;
+        CompletableFuture<Boolean> outcome;
+        boolean retry = false;
+        synchronized (this) {
+            outcome = restoring;
+            if (problem == null) {
+                restorePending = false;
+                restoreAttempts = 0;
+            } else if (workerWent && ++restoreAttempts < MAX_RESTORE_ATTEMPTS) {
+                retry = true;
+            }
+        }
+        if (problem == null) {
+            LOG.info("pool '{}': {} restored on worker {}", pool.name(), this, reply.worker().id);
+            outcome.complete(true);
+        } else if (retry) {
+            LOG.warn("pool '{}': the worker running the restore step of {} went ({}); restoring on another", pool.name(),
+                    this, problem);
+            outcome.complete(false);
+        } else {
+            LOG.warn("pool '{}': {} could not be restored: {}", pool.name(), this, problem);
+            lose("its restore step '" + restore.command + "' failed: " + problem);
+            outcome.completeExceptionally(pool.sessionLost(this));
+        }
     }
 
     /** A call of this session came back from a worker that left service (not run there): send it again. */
@@ -251,9 +293,10 @@ final class SessionEntry implements PythonSession {
             return;
         }
         if (call.kind == Call.Kind.RESTORE) {
+            // Its worker left before running it: judged like a worker lost under it (tried on another).
             if (call.abandonIfQueued() || !call.isDone()) {
-                call.completeExceptionally(new SessionLostException(pool.name(), id, "the restore step of " + this
-                        + " could not run: " + why));
+                call.completeExceptionally(new WorkerCrashedException(pool.name(), "?", "the restore step of " + this
+                        + " could not run: " + why, null, List.of()));
             }
             return;
         }

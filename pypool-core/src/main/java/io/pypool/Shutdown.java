@@ -64,10 +64,13 @@ final class Shutdown {
             stopProcesses(supervisor.allWorkers()); // a launch that raced with close
             supervisor.launcher().close();
             pool.timers().shutdown();
+            // The processes are gone; their threads end with their pipes. A child that left the
+            // worker's process group on purpose may still hold a pipe: it does not hold close().
+            long threadsEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
             for (Worker w : supervisor.allWorkers()) {
                 WorkerTransport t = w.transport();
                 if (t != null) {
-                    t.joinThreads(2_000);
+                    t.joinThreads(Math.max(1, TimeUnit.NANOSECONDS.toMillis(threadsEnd - System.nanoTime())));
                 }
             }
             LOG.info("pool '{}' closed", name);

@@ -172,6 +172,7 @@ final class Supervisor {
         }
         w.launched(t, System.nanoTime());
         launched.add(w);
+        t.start();
         pool.timers().after(settings.startupTimeout().toNanos(), () -> {
             if (w.state() == Worker.State.STARTING) {
                 t.kill("it did not become ready within the startup timeout of " + settings.startupTimeout().toMillis() + " ms");

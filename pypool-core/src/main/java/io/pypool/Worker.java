@@ -239,8 +239,7 @@ final class Worker {
         }
         unansweredBytes.addAndGet(-call.frame.length);
         callsServed.incrementAndGet();
-        lastReplyNanos = clockNow;
-        lastProgressNanos = clockNow;
+        heardFrom(clockNow);
         return call;
     }
 

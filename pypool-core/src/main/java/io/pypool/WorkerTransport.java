@@ -67,6 +67,12 @@ interface WorkerTransport {
     }
 
     /**
+     * Starts delivering events. Called once, after the engine has recorded this transport with
+     * its worker, so no frame can arrive for a worker that does not know its transport yet.
+     */
+    void start();
+
+    /**
      * Sends one frame without blocking the calling thread on a full pipe. {@code unreadBytes}
      * bounds what the worker may not have read yet, this frame included: when that surely fits
      * the channel's buffer the caller may write at once, else the frame waits for the writer.

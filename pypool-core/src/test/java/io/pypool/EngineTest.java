@@ -42,6 +42,16 @@ class EngineTest {
         return pool;
     }
 
+    /** A worker whose handler for {@code command} holds until {@code release}; every command answers its own name. */
+    private static FakeLauncher holding(int handlerThreads, String command, CountDownLatch release) {
+        return new FakeLauncher(handlerThreads, (w, cmd, args, session) -> {
+            if (cmd.equals(command)) {
+                release.await();
+            }
+            return cmd;
+        });
+    }
+
     private static int arg(JsonNode args, String name) {
         return args.get(name).asInt();
     }
@@ -84,12 +94,7 @@ class EngineTest {
     @Test
     void otherCallsUseTheWorkersOtherSlotsWhileASessionRuns() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(4, (w, cmd, args, session) -> {
-            if (cmd.equals("block")) {
-                release.await();
-            }
-            return cmd;
-        });
+        FakeLauncher launcher = holding(4, "block", release);
         PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(4));
         CompletableFuture<String> blocked = pool.session("s").callAsync("block", null, String.class);
         assertThat(pool.call("quick", null, String.class)).isEqualTo("quick");
@@ -138,12 +143,7 @@ class EngineTest {
     @Test
     void aCallWhoseDeadlinePassedWhileQueuedIsNeverSent() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
-            if (cmd.equals("slow")) {
-                release.await();
-            }
-            return cmd;
-        });
+        FakeLauncher launcher = holding(1, "slow", release);
         PoolEngine pool = pool(launcher, b -> b);
         CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
         await().until(() -> launcher.received("slow") == 1);
@@ -162,12 +162,7 @@ class EngineTest {
     @Test
     void aCallThatTimedOutInTheWorkersInputDoesNotGetItRetired() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
-            if (cmd.equals("slow")) {
-                release.await();
-            }
-            return cmd;
-        });
+        FakeLauncher launcher = holding(1, "slow", release);
         // Two slots, one handler thread: the second call waits in the worker's own input.
         PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).handlerThreads(1));
         CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
@@ -267,26 +262,21 @@ class EngineTest {
     @Test
     void underTheWaitPolicyBlockingCallersWaitForRoomAndAsyncCallersDoNot() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
-            if (cmd.equals("block")) {
-                release.await();
-            }
-            return 1;
-        });
+        FakeLauncher launcher = holding(1, "block", release);
         PoolEngine pool = pool(launcher, b -> b.maxQueuedCalls(2).saturationPolicy(SaturationPolicy.WAIT));
-        CompletableFuture<Integer> first = pool.callAsync("block", null, Integer.class);
+        CompletableFuture<String> first = pool.callAsync("block", null, String.class);
         await().until(() -> launcher.received("block") == 1);
-        List<Future<Integer>> waiting = new ArrayList<>();
+        List<Future<String>> waiting = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            waiting.add(threads.submit(() -> pool.call("add", null, Integer.class)));
+            waiting.add(threads.submit(() -> pool.call("add", null, String.class)));
         }
         await().until(() -> pool.dispatcher().queuedAnonymous() == 2);
-        assertThatThrownBy(() -> pool.callAsync("add", null, Integer.class).get(5, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> pool.callAsync("add", null, String.class).get(5, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(PoolSaturatedException.class);
         release.countDown();
         first.get(5, TimeUnit.SECONDS);
-        for (Future<Integer> f : waiting) {
-            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        for (Future<String> f : waiting) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("add");
         }
     }
 
@@ -307,12 +297,7 @@ class EngineTest {
     @Test
     void aSessionsOwnQueueBoundKeepsItFromFillingThePools() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(2, (w, cmd, args, session) -> {
-            if (cmd.equals("block")) {
-                release.await();
-            }
-            return 1;
-        });
+        FakeLauncher launcher = holding(2, "block", release);
         PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).maxQueuedCalls(3).maxQueuedCallsPerSession(5));
         PythonSession busy = pool.session("busy");
         List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
@@ -321,7 +306,7 @@ class EngineTest {
         }
         assertThatThrownBy(() -> busy.callAsync("block", null).get(5, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(PoolSaturatedException.class).hasMessageContaining("maxQueuedCallsPerSession");
-        assertThat(pool.call("anon", null, Integer.class)).isEqualTo(1); // the pool's queue and slots are still free
+        assertThat(pool.call("anon", null, String.class)).isEqualTo("anon"); // the pool's queue and slots are still free
         release.countDown();
         for (CompletableFuture<JsonNode> c : calls) {
             c.get(5, TimeUnit.SECONDS);
@@ -361,6 +346,31 @@ class EngineTest {
     }
 
     @Test
+    void aRestoreWhoseWorkerDiesUnderItRunsAgainOnTheNext() throws Exception {
+        AtomicInteger restoresToKill = new AtomicInteger(1);
+        Map<String, Integer> restored = new ConcurrentHashMap<>();
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> switch (cmd) {
+            case "die" -> FakeLauncher.DIE;
+            case "restore" -> restoresToKill.getAndDecrement() > 0 ? FakeLauncher.DIE : restored.merge(w.id, 1, Integer::sum);
+            default -> w.id;
+        });
+        PoolEngine pool = pool(launcher, b -> b.workers(3));
+        PythonSession s = pool.session("s").onRestore("restore", null);
+        String first = s.call("where", null, String.class);
+        assertThatThrownBy(() -> s.call("die", null)).isInstanceOf(WorkerCrashedException.class);
+        List<CompletableFuture<String>> queued = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            queued.add(s.callAsync("where", null, String.class));
+        }
+        for (CompletableFuture<String> c : queued) {
+            String where = c.get(10, TimeUnit.SECONDS);
+            assertThat(where).isNotEqualTo(first);
+            assertThat(restored).containsEntry(where, 1); // each ran after a restore that succeeded there
+        }
+        assertThat(restoresToKill.get()).isNegative(); // the first restore's worker died, the next one ran
+    }
+
+    @Test
     void concurrentClosesDoNotBlockEachOther() throws Exception {
         FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
         PoolEngine pool = pool(launcher, b -> b.workers(2));
@@ -378,12 +388,7 @@ class EngineTest {
     @Test
     void interruptingABlockedCallerNeverSendsItsQueuedCall() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
-            if (cmd.equals("block")) {
-                release.await();
-            }
-            return 1;
-        });
+        FakeLauncher launcher = holding(1, "block", release);
         PoolEngine pool = pool(launcher, b -> b);
         CompletableFuture<JsonNode> blocker = pool.callAsync("block", null);
         await().until(() -> launcher.received("block") == 1);
@@ -393,7 +398,7 @@ class EngineTest {
         await().until(() -> pool.dispatcher().queuedAnonymous() == 0);
         release.countDown();
         blocker.get(5, TimeUnit.SECONDS);
-        assertThat(pool.call("after", null, Integer.class)).isEqualTo(1);
+        assertThat(pool.call("after", null, String.class)).isEqualTo("after");
         assertThat(launcher.received("queued")).isZero();
         assertThatThrownBy(caller::get).isInstanceOfAny(java.util.concurrent.CancellationException.class, ExecutionException.class);
     }

@@ -50,7 +50,6 @@ final class FakeLauncher implements WorkerLauncher {
         }
         FakeWorker w = new FakeWorker(workerId, events);
         launched.add(w);
-        w.deliver(FrameCodec.HELLO, 0, "{\"python\":\"fake\"}");
         return w;
     }
 
@@ -78,6 +77,11 @@ final class FakeLauncher implements WorkerLauncher {
             this.events = events;
             this.handlers = Executors.newFixedThreadPool(handlerThreads, r -> Worker.daemon("fake-" + id + "-handler", r));
             this.reader = Executors.newSingleThreadExecutor(r -> Worker.daemon("fake-" + id + "-reader", r));
+        }
+
+        @Override
+        public void start() {
+            deliver(FrameCodec.HELLO, 0, "{\"python\":\"fake\"}");
         }
 
         @Override

@@ -72,7 +72,7 @@ class QueueAndDeadlineTest {
                 CallOptions.timeout(Duration.ofMillis(300))))
                 .isInstanceOf(CallTimeoutException.class)
                 .hasMessageContaining("running on worker w1 (pid " + pid + ")")
-                .hasMessageContaining("late reply reaches nobody");
+                .hasMessageContaining("late reply will reach nobody");
         await().atMost(Duration.ofSeconds(10)).until(() -> !TestPools.alive(pid));
         assertThat(pool.call("t.pid", null, Long.class)).isNotEqualTo(pid);
         assertThat(pool.stats().restarts()).isEqualTo(1);
