@@ -371,6 +371,25 @@ class EngineTest {
     }
 
     @Test
+    void aCloseNoticeWaitingOnARecycledWorkerLeaksNoQueuedCall() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = holding(1, "block", release);
+        PoolEngine pool = pool(launcher, b -> b);
+        PythonSession s = pool.session("s");
+        s.call("touch", null);
+        CompletableFuture<JsonNode> blocker = pool.callAsync("block", null); // takes the only slot
+        await().until(() -> launcher.received("block") == 1);
+        s.close(); // its notice waits in the worker's own queue
+        await().until(() -> pool.dispatcher().queued() == 1);
+        pool.supervisor().retire(pool.workers()[0], "recycled by the test", true);
+        release.countDown();
+        blocker.get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool.dispatcher().queued() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool.workers()[0].isReady());
+        assertThat(pool.call("after", null, String.class)).isEqualTo("after");
+    }
+
+    @Test
     void concurrentClosesDoNotBlockEachOther() throws Exception {
         FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
         PoolEngine pool = pool(launcher, b -> b.workers(2));
