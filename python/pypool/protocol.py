@@ -113,7 +113,7 @@ def too_deep(payload: bytes) -> bool:
 
 def decode_body(body: bytes) -> Any:
     """A request body as a JSON value: strict UTF-8, MAX_NESTING_DEPTH at most."""
-    if too_deep(body):
+    if len(body) > MAX_NESTING_DEPTH and too_deep(body):  # shorter text cannot nest that deep
         raise NestingTooDeep()
     try:
         return json.loads(body.decode("utf-8"))
@@ -121,18 +121,23 @@ def decode_body(body: bytes) -> Any:
         raise NestingTooDeep() from None
 
 
+# Made once: json.dumps with these options would build a new encoder for every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def encode_body(value: Any) -> bytes:
     """A value as a JSON body. Raises NestingTooDeep past MAX_NESTING_DEPTH, and whatever the
     encoder raises for values JSON has no form for (sets, NaN, circular references...)."""
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = _ENCODE(value)
         try:
             payload = text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: UTF-8 has no form for them, JSON escapes do
-            payload = json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+            payload = _ENCODE_ASCII(value).encode("ascii")
     except RecursionError:
         raise NestingTooDeep() from None
-    if too_deep(payload):
+    if len(payload) > MAX_NESTING_DEPTH and too_deep(payload):
         raise NestingTooDeep()
     return payload
 

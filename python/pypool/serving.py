@@ -1,11 +1,9 @@
-"""Serving requests: the reader loop, the handler threads and the built-in commands.
+"""Serving requests: the serving threads and the built-in commands.
 
-Three kinds of threads share the work so that reading the host's input never waits:
-
-- the main thread reads frames and only dispatches them (it never runs a handler, never writes);
-- ``--concurrency`` handler threads (at least one) take requests in arrival order, decode them,
-  check their deadline, run the handler and encode the result;
-- the channel's writer thread writes the replies (see channel.py).
+``--concurrency + 1`` serving threads take turns at reading the host's input (see Worker.serve):
+one reads while at most ``--concurrency`` run handlers, each usually the very request it read, so
+reading never waits on a handler and the common path has no thread hand-off. A handler writes its
+own reply when the pipe takes it at once; the channel's writer thread writes the rest (channel.py).
 
 No request can end the worker: whatever a body holds and whatever a handler returns or raises, the
 request gets a REPLY_OK or a REPLY_ERROR and the threads live on.
@@ -13,9 +11,9 @@ request gets a REPLY_OK or a REPLY_ERROR and the threads live on.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import os
-import queue
 import sys
 import threading
 import time
@@ -33,6 +31,8 @@ _ANSWERED = object()  # a handler path that already sent its reply
 # handler's own stack depth: the recursion limit and the handler threads' stacks leave room for it.
 RECURSION_LIMIT = 4 * protocol.MAX_NESTING_DEPTH
 HANDLER_STACK_BYTES = 16 << 20
+# How long one handler may run before the watcher reads the input in its place (one handler thread).
+WATCH_S = 0.005
 
 
 class Request:
@@ -57,9 +57,6 @@ class Worker:
         self.sessions: Dict[str, Session] = {}
         # Requests read and not yet answered, by id: where a future CANCEL will find its call.
         self.requests: Dict[int, Request] = {}
-        self._requests_changed = threading.Condition()
-        self._queue: "queue.SimpleQueue[Request]" = queue.SimpleQueue()
-        self._count_lock = threading.Lock()
         self._builtins = {"ping": self._ping, "stats": self._stats, "close_session": self._close_session}
 
     # -- built-in commands -------------------------------------------------------------------
@@ -86,59 +83,164 @@ class Worker:
     # -- the reader (main thread) ------------------------------------------------------------
     def serve(self, concurrency: int) -> None:
         """Reads frames until a clean end of input, then waits until every request read is
-        answered and written. Raises ProtocolError on input that is not frames."""
-        self._start_handlers(max(1, concurrency))
-        while True:
-            frame = protocol.read_frame(self.channel.reader, self.max_frame_bytes)
-            if frame is None:
-                break
-            kind, request_id, body = frame
-            if kind == protocol.REQUEST:
-                request = Request(request_id, body)
-                with self._requests_changed:
-                    self.requests[request_id] = request
-                self._queue.put(request)
-            elif kind == protocol.CANCEL:
-                self.cancel(request_id)
-            else:
-                raise protocol.ProtocolError(f"unexpected frame kind {kind} from the host")
-        with self._requests_changed:
-            self._requests_changed.wait_for(lambda: not self.requests)
+        answered and written. Raises ProtocolError on input that is not frames.
+
+        One handler thread (the default): it reads and runs each request itself, the fastest path,
+        and a watcher thread reads on its behalf while a handler runs longer than WATCH_S.
+
+        More: leader/follower, ``concurrency + 1`` threads take turns at reading. The thread that reads
+        a request runs it itself when a handler slot is free and nothing older waits (no thread
+        hand-off on the common path), after letting go of the input, so that another thread reads
+        on meanwhile. At most ``concurrency`` threads run handlers, so one is always free to read:
+        input is never left unread while handlers run. A request read while every slot is taken
+        waits in a FIFO backlog, which a thread finishing a handler takes from first, so requests
+        start in the order they were read."""
+        self._permits = max(1, concurrency)
+        self._backlog: "collections.deque[Request]" = collections.deque()
+        self._state = threading.Lock()     # guards _permits and _backlog
+        self._reading = threading.Lock()   # held by the one thread reading the input now
+        self._eof = False
+        self._fatal: Optional[BaseException] = None
+        self._busy_since: Optional[float] = None
+        if self._permits == 1:
+            threads = self._start_threads(self._serve_alone, self._watch)
+        else:
+            threads = self._start_threads(*[self._loop] * (self._permits + 1))
+        for t in threads:
+            t.join()
+        if self._fatal is not None:
+            raise self._fatal
+        while self.requests:  # every request read gets its answer before the worker leaves
+            time.sleep(0.001)
         self.channel.drain()
 
     def cancel(self, request_id: int) -> None:
         """CANCEL is read and ignored for now; a cancellable call would be found in self.requests."""
 
-    def _start_handlers(self, count: int) -> None:
+    def _start_threads(self, *targets) -> "list[threading.Thread]":
         sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
         previous = threading.stack_size()
         try:
             threading.stack_size(max(previous, HANDLER_STACK_BYTES))
         except (ValueError, RuntimeError):  # a platform that cannot size stacks keeps its own
             pass
+        threads = []
         try:
-            for n in range(count):
-                threading.Thread(target=self._handler_loop, name=f"pypool-handler-{n}", daemon=True).start()
+            for n, target in enumerate(targets):
+                t = threading.Thread(target=target, name=f"pypool-serve-{n}", daemon=True)
+                t.start()
+                threads.append(t)
         finally:
             threading.stack_size(previous)
+        return threads
 
-    # -- handler threads ---------------------------------------------------------------------
-    def _handler_loop(self) -> None:
+    # -- the serving threads -----------------------------------------------------------------
+    def _loop(self) -> None:
         while True:
-            request = self._queue.get()
+            request = self._read_one()
+            if request is None:
+                return
+            with self._state:
+                mine = not self._backlog and self._permits > 0
+                if mine:
+                    self._permits -= 1
+                else:
+                    self._backlog.append(request)
+            if mine:
+                self._run_while_work(request)
+
+    def _read_one(self) -> Optional[Request]:
+        """The next request, read while holding the input; None once the input ended."""
+        with self._reading:
+            return self._read_locked()
+
+    def _read_locked(self) -> Optional[Request]:
+        while not self._eof:
             try:
-                self.handle(request)
-            except BaseException as e:  # a bug of ours: still answer, and keep the thread
-                try:
-                    self._error(request.request_id, "exception", "pypool.InternalError",
-                                f"the worker failed to handle this request: "
-                                f"{_describe(e, use_repr=True)}", _format(e))
-                except BaseException:
-                    pass
+                frame = protocol.read_frame(self.channel.reader, self.max_frame_bytes)
+            except BaseException as e:  # not frames: the worker ends (exit code 4)
+                self._fatal, self._eof = e, True
+                return None
+            if frame is None:
+                self._eof = True
+                return None
+            kind, request_id, body = frame
+            if kind == protocol.REQUEST:
+                request = Request(request_id, body)
+                self.requests[request_id] = request  # one dict operation: atomic under the GIL
+                return request
+            if kind == protocol.CANCEL:
+                self.cancel(request_id)
+            else:
+                self._fatal = protocol.ProtocolError(f"unexpected frame kind {kind} from the host")
+                self._eof = True
+        return None
+
+    # -- one handler thread: it reads and runs; a watcher reads during long handlers ----------
+    def _serve_alone(self) -> None:
+        while True:
+            request = self._next_in_backlog()  # what the watcher read meanwhile goes first
+            if request is None:
+                with self._reading:  # waits while the watcher is inside a read of its own
+                    request = self._next_in_backlog() or self._read_locked()
+            if request is None:
+                return
+            self._busy_since = time.monotonic()
+            try:
+                self._run(request)
             finally:
-                with self._requests_changed:
-                    self.requests.pop(request.request_id, None)
-                    self._requests_changed.notify_all()
+                self._busy_since = None
+
+    def _next_in_backlog(self) -> Optional[Request]:
+        if not self._backlog:  # the common case, without the lock; a request missed here is seen under it
+            return None
+        with self._state:
+            return self._backlog.popleft() if self._backlog else None
+
+    def _watch(self) -> None:
+        """While the handler thread runs one handler for more than WATCH_S, reads on its behalf
+        (requests wait in the backlog, in order), so input, control frames included, is never
+        left unread for long. Short handlers never meet it: it only looks every WATCH_S."""
+        while not self._eof:
+            time.sleep(WATCH_S)
+            since = self._busy_since
+            if since is None or time.monotonic() - since < WATCH_S:
+                continue
+            while self._busy_since is not None and not self._eof:
+                if not self._reading.acquire(timeout=WATCH_S):
+                    continue
+                try:
+                    request = self._read_locked()
+                finally:
+                    self._reading.release()
+                if request is None:
+                    return
+                with self._state:
+                    self._backlog.append(request)
+
+    def _run_while_work(self, request: Optional[Request]) -> None:
+        """Holding a handler slot: runs the request, then the backlog, then gives the slot back."""
+        while request is not None:
+            self._run(request)
+            with self._state:
+                if self._backlog:
+                    request = self._backlog.popleft()
+                else:
+                    self._permits += 1
+                    request = None
+
+    def _run(self, request: Request) -> None:
+        try:
+            self.handle(request)
+        except BaseException as e:  # a bug of ours: still answer, and keep the thread
+            try:
+                self._error(request.request_id, "exception", "pypool.InternalError",
+                            f"the worker failed to handle this request: "
+                            f"{_describe(e, use_repr=True)}", _format(e))
+            except BaseException:
+                pass
+        finally:
+            self.requests.pop(request.request_id, None)
 
     def handle(self, request: Request) -> None:
         request_id = request.request_id
@@ -223,9 +325,10 @@ class Worker:
         self.channel.send(protocol.REPLY_ERROR, request_id, protocol.error_body(kind, type_name, message, tb))
 
     def _count(self, error: bool) -> None:
-        with self._count_lock:
-            self.calls_served += 1
-            self.errors += error
+        # Statistics only: an increment lost to a race between handler threads costs nothing.
+        self.calls_served += 1
+        if error:
+            self.errors += 1
 
 
 def _describe(e: BaseException, use_repr: bool = False) -> str:
