@@ -114,8 +114,10 @@ def hang(seconds: float = 3600.0) -> None:
 
 @command("fault.stop")
 def stop() -> None:
-    """Stops the whole process with SIGSTOP, mid-call."""
-    os.kill(os.getpid(), signal.SIGSTOP)
+    """Stops the whole process with SIGSTOP, mid-call. Sent to this very thread: sent to the
+    process, it may be taken by another thread, and this one could still send its reply before
+    the stop reaches it."""
+    signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
 
 
 @command("fault.garbage")
