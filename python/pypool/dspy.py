@@ -13,6 +13,8 @@ The pieces: signatures (``dspy_signatures``), programs from definitions (``dspy_
 
 from __future__ import annotations
 
+import asyncio
+
 import importlib
 import sys
 import threading
@@ -157,7 +159,9 @@ def drop_pool_program(program_id: str) -> Dict[str, Any]:
         return {"deleted": _pool_programs.pop(program_id, None) is not None}
 
 
-def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def _prepare(dspy: Any, p: dspy_programs.Program, inputs: Any,
+             options: Optional[Dict[str, Any]]) -> "tuple[Dict[str, Any], Dict[str, Any]]":
+    """The program's inputs converted to their types, and the settings (LM, adapter) of one execution."""
     kwargs = dspy_results.convert_inputs(p, inputs)
     n = dspy_results.completion_count(options)
     with _lock:
@@ -170,6 +174,11 @@ def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dic
     settings: Dict[str, Any] = {"lm": lm, "track_usage": True}
     if p.adapter is not None:
         settings["adapter"] = dspy.JSONAdapter() if p.adapter == "json" else dspy.ChatAdapter()
+    return kwargs, settings
+
+
+def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    kwargs, settings = _prepare(dspy, p, inputs, options)
     try:
         with dspy.context(**settings):
             prediction = p.module(**kwargs)
@@ -178,20 +187,47 @@ def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dic
     return dspy_results.result(prediction)
 
 
-@command("dspy.execute_program")
+async def _arun(dspy: Any, p: dspy_programs.Program, inputs: Any,
+                options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """One execution on the worker's event loop: with a module and an LM that can await (DSPy's
+    own modules, dspy.LM, DummyLM), many LM calls wait in one worker without a thread each.
+    A module or LM that has only a synchronous form runs on a thread instead, as it would anyway."""
+    kwargs, settings = _prepare(dspy, p, inputs, options)
+    module_awaits = hasattr(type(p.module), "aforward")
+    lm_awaits = type(settings["lm"]).aforward is not dspy.BaseLM.aforward
+    if not (module_awaits and lm_awaits):
+        return await asyncio.to_thread(_run, dspy, p, inputs, options)
+    try:
+        with dspy.context(**settings):
+            prediction = await p.module.acall(**kwargs)
+    except dspy.utils.exceptions.DSPyError as e:
+        raise from_dspy_error(e, p.id) from e
+    return dspy_results.result(prediction)
+
+
 def execute_program(program_id: str, inputs: Dict[str, Any], options: Optional[Dict[str, Any]] = None, *,
                     session: Session) -> Dict[str, Any]:
     """Runs a session program, or a pool-wide one of that id where the session has none."""
-    dspy = _require_dspy()
-    return _run(dspy, _find(session, program_id), inputs, options)
+    return _run(_require_dspy(), _find(session, program_id), inputs, options)
 
 
-@command("dspy.execute_pool_program")
 def execute_pool_program(program_id: str, inputs: Dict[str, Any],
                          options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Runs a pool-wide program, from any session or none."""
-    dspy = _require_dspy()
-    return _run(dspy, _find(None, program_id), inputs, options)
+    return _run(_require_dspy(), _find(None, program_id), inputs, options)
+
+
+# The commands: the same, awaited on the worker's event loop (see _arun).
+@command("dspy.execute_program")
+async def execute_program_async(program_id: str, inputs: Dict[str, Any], options: Optional[Dict[str, Any]] = None,
+                                *, session: Session) -> Dict[str, Any]:
+    return await _arun(_require_dspy(), _find(session, program_id), inputs, options)
+
+
+@command("dspy.execute_pool_program")
+async def execute_pool_program_async(program_id: str, inputs: Dict[str, Any],
+                                     options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    return await _arun(_require_dspy(), _find(None, program_id), inputs, options)
 
 
 @command("dspy.export_state")

@@ -11,8 +11,11 @@ request gets a REPLY_OK or a REPLY_ERROR and the threads live on.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import concurrent.futures
 import contextvars
+import inspect
 import os
 import sys
 import threading
@@ -33,6 +36,8 @@ RECURSION_LIMIT = 4 * protocol.MAX_NESTING_DEPTH
 HANDLER_STACK_BYTES = 16 << 20
 # How long one handler may run before the watcher reads the input in its place (one handler thread).
 WATCH_S = 0.005
+# At most this many threads run the synchronous parts that async handlers hand off (asyncio.to_thread).
+ASYNC_OFFLOAD_THREADS = 256
 
 
 class Request:
@@ -57,6 +62,8 @@ class Worker:
         self.sessions: Dict[str, Session] = {}
         # Requests read and not yet answered, by id: where a future CANCEL will find its call.
         self.requests: Dict[int, Request] = {}
+        self._event_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._event_loop_lock = threading.Lock()
         self._builtins = {"ping": self._ping, "stats": self._stats, "close_session": self._close_session}
 
     # -- built-in commands -------------------------------------------------------------------
@@ -230,19 +237,59 @@ class Worker:
                     request = None
 
     def _run(self, request: Request) -> None:
+        later = False
         try:
-            self.handle(request)
+            later = self.handle(request)
         except BaseException as e:  # a bug of ours: still answer, and keep the thread
-            try:
-                self._error(request.request_id, "exception", "pypool.InternalError",
-                            f"the worker failed to handle this request: "
-                            f"{_describe(e, use_repr=True)}", _format(e))
-            except BaseException:
-                pass
+            self._internal_error(request.request_id, e)
         finally:
-            self.requests.pop(request.request_id, None)
+            if not later:
+                self.requests.pop(request.request_id, None)
 
-    def handle(self, request: Request) -> None:
+    def _internal_error(self, request_id: int, e: BaseException) -> None:
+        try:
+            self._error(request_id, "exception", "pypool.InternalError",
+                        f"the worker failed to handle this request: {_describe(e, use_repr=True)}", _format(e))
+        except BaseException:
+            pass
+
+    # -- async handlers: one event loop per worker ------------------------------------------
+    def _loop_thread(self) -> asyncio.AbstractEventLoop:
+        """The worker's event loop, started at the first async handler; it runs on its own thread."""
+        with self._event_loop_lock:
+            if self._event_loop is None:
+                loop = asyncio.new_event_loop()
+                # asyncio.to_thread (sync work an async handler hands off) would otherwise get
+                # cpu_count + 4 threads: too few for many slow calls in flight. Threads start lazily.
+                loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(
+                    max_workers=ASYNC_OFFLOAD_THREADS, thread_name_prefix="pypool-offload"))
+                threading.Thread(target=loop.run_forever, name="pypool-asyncio", daemon=True).start()
+                self._event_loop = loop
+            return self._event_loop
+
+    def _run_async(self, request_id: int, name: str, coroutine: Any) -> None:
+        """An ``async def`` handler: its coroutine runs on the event loop, and the handler thread
+        is free at once, so many such calls can wait on I/O in one worker without a thread each."""
+        async def run() -> None:
+            CURRENT_REQUEST.set(request_id)
+            try:
+                result = await coroutine
+            except BadArguments as e:  # an async handler that checks its own arguments
+                self._error(request_id, "bad_arguments", "BadArguments", _describe(e))
+            except BaseException as e:  # a handler may raise anything
+                self._exception(request_id, e)
+            else:
+                self._reply(request_id, name, result)
+
+        def done(future: "concurrent.futures.Future[None]") -> None:
+            if not future.cancelled() and future.exception() is not None:
+                self._internal_error(request_id, future.exception())
+            self.requests.pop(request_id, None)
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop_thread()).add_done_callback(done)
+
+    def handle(self, request: Request) -> bool:
+        """Runs one request and sends its reply; True when an async handler will reply later."""
         request_id = request.request_id
         try:
             decoded = protocol.decode_body(request.body)
@@ -276,7 +323,14 @@ class Worker:
             self._exception(request_id, e)
             return
         if result is _ANSWERED:
-            return
+            return False
+        if inspect.iscoroutine(result):
+            self._run_async(request_id, name, result)
+            return True
+        self._reply(request_id, name, result)
+        return False
+
+    def _reply(self, request_id: int, name: str, result: Any) -> None:
         try:
             payload = protocol.encode_body(result)
         except protocol.NestingTooDeep as e:

@@ -133,3 +133,32 @@ def fork_probe() -> dict:
 def touch(path: str) -> str:
     open(path, "a").close()
     return path
+
+
+# -- async handlers ---------------------------------------------------------------------------
+_met = {"count": 0}
+
+
+@pypool.command("t.async_meet")
+async def async_meet(parties: int, timeout_s: float = 10.0) -> int:
+    """Waits, without holding a thread, until `parties` calls wait here at once."""
+    import asyncio
+    _met["count"] += 1
+    end = time.monotonic() + timeout_s
+    while _met["count"] < parties:
+        if time.monotonic() > end:
+            raise TimeoutError(f"only {_met['count']} of {parties} calls met")
+        await asyncio.sleep(0.002)
+    from pypool import serving
+    return serving.CURRENT_REQUEST.get()  # the request it serves, in its own task's context
+
+
+@pypool.command("t.async_fail")
+async def async_fail(message: str) -> None:
+    raise ValueError(message)
+
+
+@pypool.command("t.async_session")
+async def async_session(by: int, *, session) -> int:
+    session["n"] = session.get("n", 0) + by
+    return session["n"]

@@ -146,3 +146,36 @@ def test_the_adapter_choice_is_the_one_that_reads_the_reply():
     commands.create_program("json", "question -> answer", "predict", {"adapter": "json"}, session=session)
     with pytest.raises(DspyCallFailed, match="JSONAdapter"):
         commands.execute_program("json", {"question": "?"}, session=session)
+
+
+def test_the_execute_commands_await_the_lm_on_the_event_loop():
+    """The commands the JVM calls are async: with an LM that can await, many executions wait in
+    one worker without a thread each; a module that cannot await runs on a thread instead."""
+    import asyncio
+    import threading
+
+    commands.configure_lm("pypool/dummy", answers=[{"answer": "async"}] * 8 + [{"draft": "d"},
+                                                                               {"reasoning": "r", "text": "t"}])
+    session = Session("s")
+    commands.create_program("qa", "question -> answer", "predict", session=session)
+    main = threading.get_ident()
+    threads = set()
+    original = dspy.utils.DummyLM.aforward
+
+    async def watched(self, *args, **kwargs):
+        threads.add(threading.get_ident())
+        return await original(self, *args, **kwargs)
+
+    dspy.utils.DummyLM.aforward = watched
+    try:
+        async def eight_at_once():
+            return await asyncio.gather(*[commands.execute_program_async("qa", {"question": str(i)}, session=session)
+                                          for i in range(8)])
+        results = asyncio.run(eight_at_once())
+    finally:
+        dspy.utils.DummyLM.aforward = original
+    assert [r["outputs"] for r in results] == [{"answer": "async"}] * 8
+    assert threads == {main}  # awaited on the loop's own thread, none other
+    commands.create_program("two", module_type="py:test_dspy_programs:make_two_step", session=session)
+    assert asyncio.run(commands.execute_program_async("two", {"topic": "x"}, session=session))["outputs"] == {
+        "text": "t"}  # a user module with forward only: run on a thread, same result

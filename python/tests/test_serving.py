@@ -200,3 +200,27 @@ def test_large_replies_from_many_handler_threads_never_interleave():
         assert seen == values
     finally:
         w.kill()
+
+
+# -- async handlers ---------------------------------------------------------------------------
+def test_async_handlers_wait_together_on_one_handler_thread():
+    w = WorkerProcess("pypool.examples", "handlers_for_tests", extra=["--concurrency", "1"])
+    w.read_hello()
+    try:
+        ids = list(range(1, 9))
+        for rid in ids:  # eight calls that each wait until all eight wait: one thread could not
+            w.send("t.async_meet", {"parties": 8}, rid=rid, flush=False)
+        w.proc.stdin.flush()
+        replies = {}
+        for _ in ids:  # in any order: they finish together
+            kind, rid, body = w.read()
+            replies[rid] = (kind, json.loads(body))
+        assert replies == {rid: (protocol.REPLY_OK, rid) for rid in ids}  # each knows its own request id
+        kind, err = w.call("t.async_fail", {"message": "async boom"})
+        assert (kind, err["type"], err["message"]) == (protocol.REPLY_ERROR, "ValueError", "async boom")
+        assert "async_fail" in err["traceback"]
+        assert w.call("t.async_session", {"by": 2}, session="s") == (protocol.REPLY_OK, 2)
+        assert w.call("t.async_session", {"by": 3}, session="s") == (protocol.REPLY_OK, 5)
+        assert_alive(w)
+    finally:
+        w.kill()

@@ -153,3 +153,19 @@ def fork_child(libc: bool = False, seconds: float = 120) -> int:
 def spawn_child(seconds: float = 120) -> int:
     import subprocess
     return subprocess.Popen(["sleep", str(int(seconds))]).pid
+
+
+_waiting = {"count": 0}
+
+
+@pypool.command("t.async_meet")
+async def async_meet(parties: int, timeout_s: float = 20.0) -> int:
+    """Waits, without holding a thread, until `parties` calls wait here at once."""
+    import asyncio
+    _waiting["count"] += 1
+    end = time.monotonic() + timeout_s
+    while _waiting["count"] < parties:
+        if time.monotonic() > end:
+            raise TimeoutError(f"only {_waiting['count']} of {parties} calls met")
+        await asyncio.sleep(0.002)
+    return os.getpid()

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import io.pypool.testkit.PypoolExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -127,6 +128,21 @@ class ConcurrentCallsTest {
             assertThat(pool.call("add", Map.of("a", i, "b", 1), Integer.class)).isEqualTo(i + 1);
         }
         assertThat(((PoolEngine) pool).spinHits()).as("replies caught while spinning").isPositive();
+    }
+
+    @Test
+    void asyncHandlersKeepManyCallsWaitingOnOneHandlerThread() throws Exception {
+        // Sixteen calls that each wait until all sixteen wait: one handler thread could never run
+        // them one by one; an async handler waits on the worker's event loop instead.
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(16).handlerThreads(1));
+        List<CompletableFuture<Long>> calls = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            calls.add(pool.callAsync("t.async_meet", Map.of("parties", 16), Long.class));
+        }
+        long pid = TestPools.pids(pool).get(0);
+        for (CompletableFuture<Long> call : calls) {
+            assertThat(call.get(30, TimeUnit.SECONDS)).isEqualTo(pid);
+        }
     }
 
     /**

@@ -51,17 +51,22 @@ final class DspyPools {
     }
 
     /**
-     * The {@code dspy} part of each live worker's ping, by pid: asks through new sessions (each
-     * pinned to the worker with the fewest sessions) until every worker has answered.
+     * The {@code dspy} part of each live worker's ping, by pid: one probe session per worker, all
+     * open at once, so that each is pinned to a different worker (the one with fewest sessions).
      */
     static java.util.Map<Long, com.fasterxml.jackson.databind.JsonNode> pingEachWorker(PythonPool pool, int workers)
             throws Exception {
         java.util.Map<Long, com.fasterxml.jackson.databind.JsonNode> seen = new java.util.HashMap<>();
-        for (int i = 0; i < 20 * workers && seen.size() < workers; i++) {
-            try (PythonSession probe = pool.newSession()) {
+        java.util.List<PythonSession> probes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < workers; i++) {
+                PythonSession probe = pool.newSession();
+                probes.add(probe);
                 var ping = probe.call("ping", null);
                 seen.put(ping.path("pid").asLong(), ping.path("dspy"));
             }
+        } finally {
+            probes.forEach(PythonSession::close);
         }
         org.assertj.core.api.Assertions.assertThat(seen).as("every worker answered a ping").hasSize(workers);
         return seen;
