@@ -168,9 +168,10 @@ final class HealthMonitor {
             } else if (!w.isAlive()) {
                 problems.add("worker " + w.id + " " + w.endReason() + "; a replacement is scheduled");
             }
-            String problem = w.healthProblem();
-            if (problem != null) {
-                problems.add(problem);
+            for (String problem : new String[] {w.healthProblem(), w.setupProblem()}) {
+                if (problem != null) {
+                    problems.add(problem);
+                }
             }
         }
         for (Worker w : supervisor.retiring()) {

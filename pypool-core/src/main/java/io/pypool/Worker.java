@@ -47,6 +47,8 @@ final class Worker {
     private volatile long lastCpuTicks = -1;
     private volatile long rssBytes = -1;
     private volatile String healthProblem;
+    /** A setup step it refused (it serves without it), or null: reported until it is replaced. */
+    private volatile String setupProblem;
     private volatile String replaces;
     private volatile String endReason;
     private volatile boolean gentle;
@@ -333,6 +335,14 @@ final class Worker {
 
     String healthProblem() {
         return healthProblem;
+    }
+
+    void setupProblem(String problem) {
+        setupProblem = problem;
+    }
+
+    String setupProblem() {
+        return setupProblem;
     }
 
     static Thread daemon(String name, Runnable body) {

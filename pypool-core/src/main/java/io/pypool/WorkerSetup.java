@@ -14,9 +14,12 @@ import java.util.function.Consumer;
  * Steps every worker runs after its hello and before its first call ({@code configureWorkers}),
  * replacements included. A new step is transactional: it runs on one worker first, and only if
  * it succeeds there is it kept and run on the others; a worker that then fails it is replaced
- * (its replacement runs the kept step) and the caller hears which worker failed and why.
+ * (its replacement runs the kept step) and the caller hears which worker failed and why. A new
+ * worker that refuses a kept step is not restarted over it (that would loop); it serves without
+ * the step, and {@code health()} reports it.
  */
 final class WorkerSetup {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PythonPool.class);
     private record Step(String command, Object args) {}
 
     private final PoolEngine pool;
@@ -47,8 +50,18 @@ final class WorkerSetup {
             String why = problem(call, reply, error);
             if (why == null) {
                 runFrom(w, list, next + 1, ready, failed);
+            } else if (error != null) {
+                failed.accept("'" + step.command() + "': " + why); // it died or hung: a failed start
             } else {
-                failed.accept("'" + step.command() + "': " + why);
+                // It refused a step that workers already took: the world changed under it (a
+                // backend went away). Restarting it would only loop; it serves without the step,
+                // and health says so until it is replaced.
+                String problem = "worker " + w.id + " refused setup step '" + step.command() + "' (" + why
+                        + ") and serves without it";
+                w.setupProblem(problem);
+                pool.monitor().incident(problem);
+                LOG.warn("pool '{}': {}", pool.name(), problem);
+                runFrom(w, list, next + 1, ready, failed);
             }
         });
         pool.dispatcher().sendSetup(w, call);

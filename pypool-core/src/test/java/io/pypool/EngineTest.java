@@ -390,6 +390,40 @@ class EngineTest {
     }
 
     @Test
+    void aSetupStepIsKeptOnlyIfItWorksAndANewWorkerThatRefusesItServesWithoutLooping() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean backendUp = new java.util.concurrent.atomic.AtomicBoolean(true);
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> switch (cmd) {
+            case "configure" -> {
+                if (!backendUp.get() || args.get("bad").asBoolean()) {
+                    throw new IllegalStateException("backend refused");
+                }
+                yield "ok";
+            }
+            case "die" -> FakeLauncher.DIE;
+            default -> cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b.workers(2));
+        // Refused on the first worker: nothing is kept, no worker is touched.
+        assertThatThrownBy(() -> pool.configureWorkers("k", "configure", Map.of("bad", true)).get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(PythonException.class).hasMessageContaining("backend refused");
+        assertThat(launcher.received("configure")).isEqualTo(1); // tried on one worker only
+        pool.configureWorkers("k", "configure", Map.of("bad", false)).get(5, TimeUnit.SECONDS);
+        assertThat(launcher.received("configure")).isEqualTo(3); // then on the trial worker and the other
+        // The backend goes away; a replacement refuses the kept step: it serves, nothing loops.
+        backendUp.set(false);
+        assertThatThrownBy(() -> pool.call("die", null)).isInstanceOf(WorkerCrashedException.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> allReady(pool));
+        assertThat(pool.health().problems()).anyMatch(p -> p.contains("refused setup step 'configure'")
+                && p.contains("serves without it"));
+        assertThat(pool.stats().restarts()).isEqualTo(1);
+        assertThat(pool.call("x", null, String.class)).isEqualTo("x");
+    }
+
+    private static boolean allReady(PoolEngine pool) {
+        return pool.stats().workers().stream().allMatch(w -> w.state().equals("READY"));
+    }
+
+    @Test
     void concurrentClosesDoNotBlockEachOther() throws Exception {
         FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
         PoolEngine pool = pool(launcher, b -> b.workers(2));
