@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 
 import importlib
+import importlib.util
 import sys
 import threading
 from typing import Any, Dict, List, Optional
@@ -53,7 +54,9 @@ def status() -> Dict[str, Any]:
             "version": getattr(_dspy, "__version__", None) if _dspy is not None else None,
             "error": None if _import_error is None else f"{type(_import_error).__name__}: {_import_error}",
             "lm": None if _lm_report is None else _lm_report["model"],
-            "lm_check": _lm_report, "pool_programs": sorted(_pool_programs)}
+            "lm_check": _lm_report, "pool_programs": sorted(_pool_programs),
+            # dspy.LM sends its requests through LiteLLM; without it only DummyLM and custom BaseLMs work.
+            "litellm": importlib.util.find_spec("litellm") is not None}
 
 
 _registry.PING_EXTRAS["dspy"] = status
@@ -171,6 +174,8 @@ def _prepare(dspy: Any, p: dspy_programs.Program, inputs: Any,
     lm = p.lm_for(base)
     if n is not None:
         lm = lm.copy(n=n)
+    elif dspy_results.wants_history(options):
+        lm = lm.copy()  # a history of its own: this execution's LM calls and nothing else
     settings: Dict[str, Any] = {"lm": lm, "track_usage": True}
     if p.adapter is not None:
         settings["adapter"] = dspy.JSONAdapter() if p.adapter == "json" else dspy.ChatAdapter()
@@ -184,7 +189,7 @@ def _run(dspy: Any, p: dspy_programs.Program, inputs: Any, options: Optional[Dic
             prediction = p.module(**kwargs)
     except dspy.utils.exceptions.DSPyError as e:
         raise from_dspy_error(e, p.id) from e
-    return dspy_results.result(prediction)
+    return _reply(prediction, settings, options)
 
 
 async def _arun(dspy: Any, p: dspy_programs.Program, inputs: Any,
@@ -202,7 +207,14 @@ async def _arun(dspy: Any, p: dspy_programs.Program, inputs: Any,
             prediction = await p.module.acall(**kwargs)
     except dspy.utils.exceptions.DSPyError as e:
         raise from_dspy_error(e, p.id) from e
-    return dspy_results.result(prediction)
+    return _reply(prediction, settings, options)
+
+
+def _reply(prediction: Any, settings: Dict[str, Any], options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    reply = dspy_results.result(prediction)
+    if dspy_results.wants_history(options):
+        reply["lm_history"] = dspy_results.lm_history(settings["lm"])
+    return reply
 
 
 def execute_program(program_id: str, inputs: Dict[str, Any], options: Optional[Dict[str, Any]] = None, *,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ._registry import BadArguments
 
@@ -60,6 +60,19 @@ def result(prediction: Any) -> Dict[str, Any]:
         reply["completions"] = [{k: jsonable(v) for k, v in completions[i].items()}
                                 for i in range(len(completions))]
     return reply
+
+
+def wants_history(options: Optional[Dict[str, Any]]) -> bool:
+    return bool((options or {}).get("history"))
+
+
+_HISTORY_FIELDS = ("model", "messages", "prompt", "outputs", "usage", "cost", "timestamp")
+
+
+def lm_history(lm: Any) -> List[Dict[str, Any]]:
+    """The LM calls of one execution: what was sent and what came back, as JSON. The execution ran
+    on its own copy of the LM, so its history holds nothing of any other call."""
+    return [jsonable({k: entry.get(k) for k in _HISTORY_FIELDS}) for entry in getattr(lm, "history", [])]
 
 
 def completion_count(options: Optional[Dict[str, Any]]) -> Optional[int]:

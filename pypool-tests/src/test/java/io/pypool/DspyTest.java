@@ -8,6 +8,7 @@ import io.pypool.dspy.Dspy;
 import io.pypool.dspy.DspyProgram;
 import io.pypool.dspy.DspyResult;
 import io.pypool.dspy.DspySession;
+import io.pypool.dspy.ExecuteOptions;
 import io.pypool.dspy.LmConfig;
 import io.pypool.dspy.LmNotConfiguredException;
 import io.pypool.dspy.ProgramInfo;
@@ -64,6 +65,30 @@ class DspyTest {
         })).toList();
         for (CompletableFuture<String> run : runs) {
             assertThat(run.get()).isIn("alice", "bob");
+        }
+    }
+
+    @Test
+    void anExecuteCanReturnItsOwnLmCallsAndNoOneElses() throws Exception {
+        PythonPool pool = pools.start(DspyPools.builder(1));
+        Dspy dspy = Dspy.on(pool);
+        dspy.configureLm(LmConfig.dummyByPrompt(Map.of("who is alice", answer("Alice!"), "who is bob", answer("Bob!"))));
+        try (DspySession a = dspy.session("a"); DspySession b = dspy.session("b")) {
+            DspyProgram qaA = a.program("qa", ProgramSpec.of("question -> answer"));
+            DspyProgram qaB = b.program("qa", ProgramSpec.of("question -> answer"));
+            CompletableFuture<DspyResult> fromA = qaA.executeAsync(Map.of("question", "who is alice"),
+                    ExecuteOptions.DEFAULTS.withLmHistory());
+            CompletableFuture<DspyResult> fromB = qaB.executeAsync(Map.of("question", "who is bob"),
+                    ExecuteOptions.DEFAULTS.withLmHistory());
+            for (var run : List.of(Map.entry(fromA.get(), "alice"), Map.entry(fromB.get(), "bob"))) {
+                DspyResult result = run.getKey();
+                assertThat(result.lmHistory()).hasSize(1);
+                String call = result.lmHistory().get(0).toString();
+                assertThat(call).contains("who is " + run.getValue())
+                        .doesNotContain("who is " + (run.getValue().equals("alice") ? "bob" : "alice"));
+                assertThat(result.lmHistory().get(0).path("model").asText()).isNotEmpty();
+            }
+            assertThat(qaA.execute(Map.of("question", "who is alice")).lmHistory()).isEmpty(); // only when asked
         }
     }
 

@@ -14,6 +14,10 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--python", description = "Python executable (default: the real interpreter behind python3)")
     String python;
 
+    @Option(names = "--lm", paramLabel = "MODEL", description = "check that DSPy can build this LM "
+            + "(e.g. openai/gpt-4o-mini, or py:my_pkg.lms:MyLM), without sending it a request")
+    String lm;
+
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
@@ -38,8 +42,32 @@ final class DoctorCommand implements Callable<Integer> {
                     ? "DSPy " + dspy.path("version").asText() + " is importable (pypool-dspy can run)"
                     : "DSPy is not importable (" + dspy.path("error").asText() + "); pypool-dspy needs: "
                     + ping.path("executable").asText() + " -m pip install dspy");
+            if (dspy.path("available").asBoolean()) {
+                System.out.println(dspy.path("litellm").asBoolean()
+                        ? "LiteLLM is importable: dspy.LM can reach providers"
+                        : "LiteLLM is not importable: dspy.LM cannot send requests; DummyLM and custom dspy.BaseLM "
+                        + "classes (LmConfig.custom(\"py:module:Class\")) work");
+            }
+            if (lm != null) {
+                if (!checkLm(pool)) {
+                    return 1;
+                }
+            }
             System.out.println("ok");
             return 0;
+        }
+    }
+
+    /** Builds the LM in the worker, with every check that needs no request, and says what it found. */
+    private boolean checkLm(PythonPool pool) throws InterruptedException {
+        try {
+            JsonNode report = pool.call("dspy.check_lm", java.util.Map.of("model", lm));
+            System.out.println("LM " + lm + ": can be built (" + report + ")");
+            return true;
+        } catch (io.pypool.PypoolException e) {
+            System.out.println("LM " + lm + ": refused: " + (e instanceof io.pypool.PythonException pe
+                    ? pe.pythonType() + ": " + pe.pythonMessage() : e.getMessage()));
+            return false;
         }
     }
 }

@@ -45,6 +45,20 @@ class CliTest {
     }
 
     @Test
+    void doctorChecksAnLmAndSaysWhyItIsRefused() {
+        // Without DSPy or LiteLLM in this interpreter (the build's has neither) it is refused and
+        // the exit code says so; where both are installed it can be built.
+        Outcome o = run("doctor", "--lm", "openai/gpt-4o-mini");
+        if (o.out().contains("LM openai/gpt-4o-mini: refused: ")) {
+            assertThat(o.exit()).as(o.out() + o.err()).isEqualTo(1);
+            assertThat(o.out()).doesNotEndWith("ok\n");
+        } else {
+            assertThat(o.out()).contains("LM openai/gpt-4o-mini: can be built").endsWith("ok\n");
+            assertThat(o.exit()).isZero();
+        }
+    }
+
+    @Test
     void runPrintsTheResultOrTheTypedError() {
         Outcome ok = run("run", "add", "[2, 40]");
         assertThat(ok.exit()).isZero();

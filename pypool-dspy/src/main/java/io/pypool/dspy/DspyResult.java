@@ -17,12 +17,15 @@ public final class DspyResult {
     private final String reasoning;
     private final JsonNode usage;
     private final List<Map<String, JsonNode>> completions;
+    private final List<JsonNode> lmHistory;
 
-    DspyResult(Map<String, JsonNode> outputs, String reasoning, JsonNode usage, List<Map<String, JsonNode>> completions) {
+    DspyResult(Map<String, JsonNode> outputs, String reasoning, JsonNode usage, List<Map<String, JsonNode>> completions,
+               List<JsonNode> lmHistory) {
         this.outputs = Map.copyOf(outputs);
         this.reasoning = reasoning;
         this.usage = usage;
         this.completions = List.copyOf(completions);
+        this.lmHistory = List.copyOf(lmHistory);
     }
 
     static DspyResult from(JsonNode reply) {
@@ -30,8 +33,10 @@ public final class DspyResult {
         List<Map<String, JsonNode>> completions = new ArrayList<>();
         reply.path("completions").forEach(c -> completions.add(fields(c)));
         JsonNode usage = reply.get("usage");
+        List<JsonNode> history = new ArrayList<>();
+        reply.path("lm_history").forEach(history::add);
         return new DspyResult(fields(reply.get("outputs")), reasoning == null || reasoning.isNull() ? null : reasoning.asText(),
-                usage == null || usage.isNull() ? null : usage, completions);
+                usage == null || usage.isNull() ? null : usage, completions, history);
     }
 
     private static Map<String, JsonNode> fields(JsonNode object) {
@@ -57,6 +62,14 @@ public final class DspyResult {
 
     public Map<String, JsonNode> outputs() {
         return outputs;
+    }
+
+    /**
+     * This execute's LM calls (model, messages, outputs, usage, cost, timestamp of each), when
+     * asked for with {@link ExecuteOptions#withLmHistory()}; empty otherwise.
+     */
+    public List<JsonNode> lmHistory() {
+        return lmHistory;
     }
 
     public Optional<String> reasoning() {

@@ -8,14 +8,16 @@ import java.util.Objects;
 
 /** Per-execute settings: {@code ExecuteOptions.timeout(Duration.ofSeconds(20)).completions(3)}. Immutable. */
 public final class ExecuteOptions {
-    public static final ExecuteOptions DEFAULTS = new ExecuteOptions(null, null);
+    public static final ExecuteOptions DEFAULTS = new ExecuteOptions(null, null, false);
 
     private final Duration timeout;
     private final Integer completions;
+    private final boolean lmHistory;
 
-    private ExecuteOptions(Duration timeout, Integer completions) {
+    private ExecuteOptions(Duration timeout, Integer completions, boolean lmHistory) {
         this.timeout = timeout;
         this.completions = completions;
+        this.lmHistory = lmHistory;
     }
 
     /** One deadline for this execute, waiting for a worker included (the pool's call timeout otherwise). */
@@ -28,7 +30,16 @@ public final class ExecuteOptions {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         }
-        return new ExecuteOptions(timeout, completions);
+        return new ExecuteOptions(timeout, completions, lmHistory);
+    }
+
+    /**
+     * Returns the execute's LM calls with its result ({@link DspyResult#lmHistory()}): the
+     * messages sent, the outputs, usage and cost of each. The execute runs on its own copy of the
+     * LM, so the history holds its calls and no other's.
+     */
+    public ExecuteOptions withLmHistory() {
+        return new ExecuteOptions(timeout, completions, true);
     }
 
     /** Asks the LM for {@code n} completions ({@link DspyResult#completions()}). */
@@ -36,7 +47,7 @@ public final class ExecuteOptions {
         if (n < 1) {
             throw new IllegalArgumentException("completions must be at least 1, got " + n);
         }
-        return new ExecuteOptions(timeout, n);
+        return new ExecuteOptions(timeout, n, lmHistory);
     }
 
     CallOptions callOptions() {
@@ -47,6 +58,9 @@ public final class ExecuteOptions {
         Map<String, Object> m = new LinkedHashMap<>();
         if (completions != null) {
             m.put("n", completions);
+        }
+        if (lmHistory) {
+            m.put("history", true);
         }
         return m;
     }
