@@ -146,5 +146,10 @@ def registered_commands() -> List[str]:
     return sorted(_COMMANDS)
 
 
+def async_commands() -> List[str]:
+    """Commands whose handler is ``async def``: they run on the event loop and hold no handler thread."""
+    return sorted(name for name, cmd in _COMMANDS.items() if inspect.iscoroutinefunction(cmd.fn))
+
+
 def _where(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"

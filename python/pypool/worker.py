@@ -167,7 +167,7 @@ def main(argv: Optional[list] = None) -> int:
     hello = {"pid": os.getpid(), "pgid": os.getpid() if own_group else None, "worker": opts.worker,
              "python": sys.version.split()[0], "executable": sys.executable, "runtime": __version__,
              "capabilities": capabilities, "concurrency": opts.concurrency,
-             "commands": _registry.registered_commands()}
+             "commands": _registry.registered_commands(), "async_commands": _registry.async_commands()}
     channel.send(protocol.HELLO, 0, json.dumps(hello).encode("utf-8"))
     try:
         worker.serve(max(1, opts.concurrency))

@@ -169,3 +169,10 @@ async def async_meet(parties: int, timeout_s: float = 20.0) -> int:
             raise TimeoutError(f"only {_waiting['count']} of {parties} calls met")
         await asyncio.sleep(0.002)
     return os.getpid()
+
+
+@pypool.command("t.async_sleep")
+async def async_sleep(ms: float) -> float:
+    import asyncio
+    await asyncio.sleep(ms / 1000.0)
+    return ms

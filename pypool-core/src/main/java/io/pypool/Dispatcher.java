@@ -272,7 +272,7 @@ final class Dispatcher {
         if (w == null) {
             return; // between two tries of an idempotent call: its retry sees the deadline
         }
-        boolean running = w.isPending(call) && w.runningPastDeadline(now);
+        boolean running = w.isPending(call) && w.started(call);
         String where = running
                 ? "running on worker " + w.id + " (pid " + w.pid() + "); its late reply will reach nobody, and the "
                         + "worker is replaced if the call still runs " + OVERRUN_GRACE_NANOS / 1_000_000
@@ -280,9 +280,7 @@ final class Dispatcher {
                 : "sent to worker " + w.id + " and not started there yet (it will not be)";
         call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
                 + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), running));
-        if (running) {
-            pool.timers().after(OVERRUN_GRACE_NANOS, () -> retireIfOverrun(w, call));
-        }
+        pool.timers().after(OVERRUN_GRACE_NANOS, () -> retireIfOverrun(w, call));
     }
 
     /**
@@ -292,10 +290,13 @@ final class Dispatcher {
      * pool restarting workers); one that hangs does.
      */
     private void retireIfOverrun(Worker w, Call call) {
-        long now = System.nanoTime();
-        if (w.isPending(call) && w.runningPastDeadline(now - OVERRUN_GRACE_NANOS)) {
+        long graceAgo = System.nanoTime() - OVERRUN_GRACE_NANOS;
+        if (w.isPending(call) && w.runningPastDeadline(graceAgo)) {
             pool.supervisor().retire(w, "ran call '" + call.command + "' (request " + call.requestId() + ") "
                     + OVERRUN_GRACE_NANOS / 1_000_000 + " ms past its deadline", false);
+        } else if (w.allPendingPastDeadline(graceAgo)) {
+            pool.supervisor().retire(w, "holds only calls " + OVERRUN_GRACE_NANOS / 1_000_000
+                    + " ms past their deadlines in every slot", false);
         }
     }
 

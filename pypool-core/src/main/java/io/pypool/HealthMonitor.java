@@ -101,7 +101,8 @@ final class HealthMonitor {
         // A backstop for the deadline timers: a worker still running a call past its deadline and grace is retired.
         long graceAgo = System.nanoTime() - Dispatcher.OVERRUN_GRACE_NANOS;
         for (Worker w : pool.workers()) {
-            if (w.isReady() && w.hasPending() && w.runningPastDeadline(graceAgo)) {
+            if (w.isReady() && w.hasPending()
+                    && (w.runningPastDeadline(graceAgo) || w.allPendingPastDeadline(graceAgo))) {
                 pool.supervisor().retire(w, "ran a call past its deadline and grace", false);
             }
         }

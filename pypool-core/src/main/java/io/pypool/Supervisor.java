@@ -224,6 +224,9 @@ final class Supervisor {
             throw new WorkerTransport.Violation("sent an unreadable hello: " + FrameCodec.utf8(frame.body()));
         }
         w.heardFrom(pool.clock().nanoTime());
+        java.util.Set<String> asyncCommands = new java.util.HashSet<>();
+        hello.path("async_commands").forEach(c -> asyncCommands.add(c.asText()));
+        w.asyncCommands(asyncCommands);
         pool.setup().run(w, () -> onReady(w, hello), why -> w.transport().kill("it failed its setup step " + why));
     }
 

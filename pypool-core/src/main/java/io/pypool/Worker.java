@@ -40,6 +40,7 @@ final class Worker {
     private final AtomicBoolean startSettled = new AtomicBoolean();
 
     private volatile WorkerTransport transport;
+    private volatile java.util.Set<String> asyncCommands = java.util.Set.of();
     /** Real time of the launch (0 until then): the startup timeout counts from here. */
     private volatile long launchedNanos;
     private volatile long lastReplyNanos;
@@ -267,18 +268,68 @@ final class Worker {
 
     /**
      * True when a call the worker is running (not one waiting in its input) is past its deadline.
-     * The worker takes requests in order onto its handler threads, so the running calls are its
-     * first {@code handlerThreads} unanswered ones; the others will be refused there as expired.
+     * The worker takes requests in order onto its handler threads, so a call has started once
+     * fewer than {@code handlerThreads} earlier unanswered calls hold a thread; calls of
+     * {@code async def} handlers hold none (they wait on the worker's event loop). Only a call
+     * that holds a thread can keep others from running, so only such a call counts.
      */
     boolean runningPastDeadline(long now) {
         List<Call> unanswered = new ArrayList<>(pending.values());
         unanswered.sort(Comparator.comparingLong(Call::requestId));
-        for (int i = 0; i < Math.min(handlerThreads, unanswered.size()); i++) {
-            if (unanswered.get(i).pastDeadline(now)) {
-                return true;
+        int holdingThreads = 0;
+        for (Call call : unanswered) {
+            if (holdingThreads >= handlerThreads) {
+                return false;
+            }
+            if (!isAsync(call)) {
+                if (call.pastDeadline(now)) {
+                    return true;
+                }
+                holdingThreads++;
             }
         }
         return false;
+    }
+
+    /** Whether this call has started in the worker (see {@link #runningPastDeadline}). */
+    boolean started(Call call) {
+        List<Call> unanswered = new ArrayList<>(pending.values());
+        unanswered.sort(Comparator.comparingLong(Call::requestId));
+        int holdingThreads = 0;
+        for (Call c : unanswered) {
+            if (c == call) {
+                return holdingThreads < handlerThreads;
+            }
+            if (!isAsync(c)) {
+                holdingThreads++;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when every call it was sent is past its deadline by now: nobody it serves can still
+     * get an answer, as with async handlers that never finish and hold every slot.
+     */
+    boolean allPendingPastDeadline(long now) {
+        if (pending.isEmpty()) {
+            return false;
+        }
+        for (Call call : pending.values()) {
+            if (!call.pastDeadline(now)) {
+                return false;
+            }
+        }
+        return inFlight.get() >= inFlightLimit;
+    }
+
+    private boolean isAsync(Call call) {
+        return asyncCommands.contains(call.command);
+    }
+
+    /** The commands its runtime runs as {@code async def} handlers, from its hello. */
+    void asyncCommands(java.util.Set<String> commands) {
+        asyncCommands = java.util.Set.copyOf(commands);
     }
 
     /** The latest deadline among unanswered calls, or {@code now} when there are none. */

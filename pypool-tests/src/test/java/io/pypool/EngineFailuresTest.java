@@ -179,6 +179,27 @@ class EngineFailuresTest {
     }
 
     @Test
+    void aHungCallBehindAnAsyncOneIsSeenRunningAndItsWorkerReplaced() throws Exception {
+        // An async call holds no handler thread: the sync call after it is the one running, and
+        // hanging, and must be judged so (not taken for one still waiting in the worker's input).
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(8).handlerThreads(1));
+        long pid = TestPools.pids(pool).get(0);
+        CompletableFuture<Double> waiting = pool.callAsync("t.async_sleep", Map.of("ms", 3_000), Double.class,
+                CallOptions.timeout(Duration.ofSeconds(30)));
+        assertThatThrownBy(() -> pool.call("sleep", Map.of("ms", 600_000), Double.class,
+                CallOptions.timeout(Duration.ofMillis(500))))
+                .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                    assertThat(e.whileExecuting()).isTrue();
+                    assertThat(e).hasMessageContaining("running on worker");
+                });
+        await().atMost(Duration.ofSeconds(10)).until(() -> !TestPools.pids(pool).contains(pid) && TestPools.allReady(pool, 1));
+        assertThat(pool.call("add", Map.of("a", 1, "b", 2), Integer.class)).isEqualTo(3);
+        // The retired worker lets the async call, still within its deadline, finish before it is ended.
+        assertThat(waiting.get(15, TimeUnit.SECONDS)).isEqualTo(3000.0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !TestPools.alive(pid));
+    }
+
+    @Test
     void workingDirectoryDoesNotShadowTheRuntime(@TempDir Path cwd) throws Exception {
         Files.createDirectories(cwd.resolve("pypool"));
         Files.writeString(cwd.resolve("pypool/__init__.py"), "raise ImportError('the working directory shadowed pypool')\n");
