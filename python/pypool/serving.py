@@ -36,6 +36,7 @@ RECURSION_LIMIT = 4 * protocol.MAX_NESTING_DEPTH
 HANDLER_STACK_BYTES = 16 << 20
 # How long one handler may run before the watcher reads the input in its place (one handler thread).
 WATCH_S = 0.005
+WATCH_IDLE_S = 0.05  # how often the watcher looks while no handler runs
 # At most this many threads run the synchronous parts that async handlers hand off (asyncio.to_thread).
 ASYNC_OFFLOAD_THREADS = 256
 
@@ -144,22 +145,19 @@ class Worker:
     # -- the serving threads -----------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            request = self._read_one()
-            if request is None:
-                return
-            with self._state:
-                mine = not self._backlog and self._permits > 0
-                if mine:
-                    self._permits -= 1
-                else:
-                    self._backlog.append(request)
+            with self._reading:
+                request = self._read_locked()
+                if request is None:
+                    return
+                # Decided while still holding the input, so requests take slots in the order read.
+                with self._state:
+                    mine = not self._backlog and self._permits > 0
+                    if mine:
+                        self._permits -= 1
+                    else:
+                        self._backlog.append(request)
             if mine:
                 self._run_while_work(request)
-
-    def _read_one(self) -> Optional[Request]:
-        """The next request, read while holding the input; None once the input ended."""
-        with self._reading:
-            return self._read_locked()
 
     def _read_locked(self) -> Optional[Request]:
         while not self._eof:
@@ -207,9 +205,12 @@ class Worker:
     def _watch(self) -> None:
         """While the handler thread runs one handler for more than WATCH_S, reads on its behalf
         (requests wait in the backlog, in order), so input, control frames included, is never
-        left unread for long. Short handlers never meet it: it only looks every WATCH_S."""
+        left unread for long (at most WATCH_IDLE_S + WATCH_S after a handler starts). Short
+        handlers never meet it."""
         while not self._eof:
-            time.sleep(WATCH_S)
+            since = self._busy_since
+            # An idle worker is looked at rarely; a busy one every WATCH_S.
+            time.sleep(WATCH_S if since is not None else WATCH_IDLE_S)
             since = self._busy_since
             if since is None or time.monotonic() - since < WATCH_S:
                 continue
@@ -218,12 +219,12 @@ class Worker:
                     continue
                 try:
                     request = self._read_locked()
+                    if request is None:
+                        return
+                    with self._state:  # in the backlog before the input is let go: never overtaken
+                        self._backlog.append(request)
                 finally:
                     self._reading.release()
-                if request is None:
-                    return
-                with self._state:
-                    self._backlog.append(request)
 
     def _run_while_work(self, request: Optional[Request]) -> None:
         """Holding a handler slot: runs the request, then the backlog, then gives the slot back."""

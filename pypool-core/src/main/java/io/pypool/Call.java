@@ -54,7 +54,7 @@ final class Call extends CompletableFuture<Call.Reply> {
 
     /**
      * QUEUED to SENT: true if the caller may write it now. False if it is done, abandoned, or past
-     * its deadline (then it is abandoned here, and whoever watches its deadline fails it).
+     * its deadline (then it stays QUEUED, and whoever watches its deadline fails it).
      */
     boolean markSent(long now) {
         if (isDone()) {
@@ -97,8 +97,14 @@ final class Call extends CompletableFuture<Call.Reply> {
         }
     }
 
-    boolean wasSent() {
-        return phase.get() == SENT;
+    /** SENT back to QUEUED: it was handed to a worker that had already closed its input. */
+    boolean unsend() {
+        if (!phase.compareAndSet(SENT, QUEUED)) {
+            return false;
+        }
+        worker = null;
+        requestId = 0;
+        return true;
     }
 
     void sentTo(Worker worker, long requestId) {

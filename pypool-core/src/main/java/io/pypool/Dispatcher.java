@@ -170,6 +170,13 @@ final class Dispatcher {
     /** Writes a call already moved to SENT, on a slot the caller holds. */
     private void sendMarked(Worker w, Call call, long now) {
         w.send(call, now);
+        if (w.state() == Worker.State.STOPPED && w.gentle() && w.takeBack(call) && call.unsend()) {
+            // Recycled between our pick and the write: its input was closed, the frame went
+            // nowhere. The call goes elsewhere, untouched.
+            w.releaseSlot();
+            resend(call, "its worker was recycled");
+            return;
+        }
         if (!w.isAlive()) {
             // The worker ended while this call was handed to it. If its failure sweep already ran,
             // it missed this call: sweep again with the same verdict. If not, that sweep will see it.
@@ -270,7 +277,9 @@ final class Dispatcher {
         }
         Worker w = call.worker();
         if (w == null) {
-            return; // between two tries of an idempotent call: its retry sees the deadline
+            // Marked SENT, not yet written (a moment's window): fail it; the send completes nothing.
+            call.completeExceptionally(timedOutWaiting(call, now));
+            return;
         }
         boolean running = w.isPending(call) && w.started(call);
         String where = running
@@ -292,8 +301,8 @@ final class Dispatcher {
     private void retireIfOverrun(Worker w, Call call) {
         long graceAgo = System.nanoTime() - OVERRUN_GRACE_NANOS;
         if (w.isPending(call) && w.runningPastDeadline(graceAgo)) {
-            pool.supervisor().retire(w, "ran call '" + call.command + "' (request " + call.requestId() + ") "
-                    + OVERRUN_GRACE_NANOS / 1_000_000 + " ms past its deadline", false);
+            pool.supervisor().retire(w, "ran a call " + OVERRUN_GRACE_NANOS / 1_000_000
+                    + " ms past its deadline (the last to time out: '" + call.command + "')", false);
         } else if (w.allPendingPastDeadline(graceAgo)) {
             pool.supervisor().retire(w, "holds only calls " + OVERRUN_GRACE_NANOS / 1_000_000
                     + " ms past their deadlines in every slot", false);
@@ -344,7 +353,7 @@ final class Dispatcher {
             if (call.idempotent && !call.pastDeadline(now) && canMove && call.requeueForRetry()) {
                 LOG.info("pool '{}': retrying idempotent call '{}' after worker {} died under it", pool.name(),
                         call.command, w.id);
-                retry(call);
+                resend(call, "its worker died");
             } else {
                 call.completeExceptionally(verdict.apply(call));
                 call.settle();
@@ -352,9 +361,10 @@ final class Dispatcher {
         }
     }
 
-    private void retry(Call call) {
+    /** Sends a call again, anonymous or through its session (which moves if it must). */
+    private void resend(Call call, String why) {
         if (call.session != null) {
-            pool.sessions().redispatch(call, "its worker died");
+            pool.sessions().redispatch(call, why);
             return;
         }
         try {

@@ -73,12 +73,15 @@ final class GroupReaper implements AutoCloseable {
             return;
         }
         if (!tell("kill " + pgid)) {
-            try {
-                new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            } catch (IOException e) {
-                LOG.debug("pool '{}': kill -KILL -{} failed: {}", poolName, pgid, e.getMessage());
-            }
+            // Starting a process blocks the caller for a moment: a thread of its own does it.
+            Worker.daemon("pypool-" + poolName + "-kill", () -> {
+                try {
+                    new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                } catch (IOException e) {
+                    LOG.debug("pool '{}': kill -KILL -{} failed: {}", poolName, pgid, e.getMessage());
+                }
+            }).start();
         }
     }
 

@@ -308,6 +308,11 @@ final class PoolEngine implements PythonPool {
         return frame;
     }
 
+    /** Fails now, on the caller's thread, if these arguments cannot be sent. */
+    void checkEncodable(String command, Object args) {
+        encode(command, args, null);
+    }
+
     /**
      * A pool-internal call (setup steps, pings, close notices): not idempotent, never counted
      * against maxQueuedCalls, its deadline watched by the timer.
@@ -321,12 +326,7 @@ final class PoolEngine implements PythonPool {
 
     /** The restore step of a session that moved to a new worker; the session's calls wait for it. */
     Call newRestoreCall(SessionEntry s, String command, Object args) {
-        byte[] frame;
-        try {
-            frame = encode(command, args, s.id);
-        } catch (IllegalArgumentException e) {
-            frame = encode(command, null, s.id); // checked when registered; kept total here
-        }
+        byte[] frame = encode(command, args, s.id); // checked when the step was registered
         Call restore = new Call(command, s, frame, System.nanoTime(), settings.callTimeout().toNanos(), false,
                 Call.Kind.RESTORE);
         watchDeadline(restore);
@@ -422,7 +422,8 @@ final class PoolEngine implements PythonPool {
 
     @Override
     public CompletableFuture<Void> configureWorkers(String key, String command, Object args) {
-        return setup.configure(key, command, args);
+        // Completed off the workers' reader threads: what the caller chains on it may block.
+        return setup.configure(key, command, args).thenApplyAsync(done -> done, settings.callbackExecutor());
     }
 
     @Override

@@ -83,13 +83,19 @@ final class ProcessTransport implements WorkerTransport {
         if (endedByPool == null && protocolError == null) {
             endedByPool = why;
         }
-        reaper.kill(process.pid());
-        try {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-        } catch (RuntimeException ignored) {
-            // the tree may be gone already
-        }
-        process.destroyForcibly();
+        reaper.kill(process.pid()); // the whole group, now
+        // Children that left the group are found by walking /proc, which is not for the caller's
+        // thread; they must be listed before the worker dies, or they are no longer its children.
+        blocking.execute(() -> {
+            List<ProcessHandle> children = List.of();
+            try {
+                children = process.descendants().toList();
+            } catch (RuntimeException ignored) {
+                // the tree may be gone already
+            }
+            process.destroyForcibly();
+            children.forEach(ProcessHandle::destroyForcibly);
+        });
     }
 
     @Override

@@ -40,9 +40,14 @@ public interface PythonPool extends PythonCaller, AutoCloseable {
      * Runs {@code command} with {@code args} on every worker now, and on every worker that starts
      * later (replacements included) before it takes its first call: the way to give all workers
      * the same configuration, such as an LM. A later step with the same {@code key} replaces the
-     * earlier one. A worker whose setup step fails counts as a failed start.
+     * earlier one. The step is tried on one worker first and kept only if it succeeds there: a
+     * refused step changes nothing anywhere. Once kept, a worker that refuses it is replaced (its
+     * replacement runs the step at setup); a new worker that refuses it serves without it, and
+     * {@link #health()} says so, rather than being restarted over it forever.
      *
-     * @return completes when every live worker has run it; fails with the first worker's error
+     * @return completes (on the pool's callback executor) when every ready worker has run it;
+     *         fails with the first worker's typed error, or with a {@link PythonException} naming
+     *         the workers that refused a step the first one took
      */
     java.util.concurrent.CompletableFuture<Void> configureWorkers(String key, String command, Object args);
 

@@ -75,6 +75,7 @@ final class SessionEntry implements PythonSession {
         if (command == null || command.isEmpty()) {
             throw new IllegalArgumentException("restore command must be a non-empty name");
         }
+        pool.checkEncodable(command, args); // fails here, not when the session needs restoring
         this.restoreArgs = args;
         this.restoreCommand = command;
         return this;

@@ -56,6 +56,16 @@ final class Sessions {
         call.session.redispatch(call, why);
     }
 
+    /** Whether any session has a call made and not finished (waiting in its strand included). */
+    boolean anyActive() {
+        for (SessionEntry s : byId.values()) {
+            if (s.active.get() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     int size() {
         return byId.size();
     }

@@ -42,12 +42,14 @@ final class Shutdown {
         long graceMillis = pool.settings().closeGracePeriod().toMillis();
         try {
             long graceEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
-            while (System.nanoTime() - graceEnd < 0 && (dispatcher.queued() > 0 || anyPending())) {
+            while (System.nanoTime() - graceEnd < 0
+                    && (dispatcher.queued() > 0 || anyPending() || pool.sessions().anyActive())) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
             }
+            // Sessions first: failing a queued call frees its strand, which would send the next one.
+            pool.sessions().endAll("the pool closed");
             dispatcher.failAllQueued(call -> new PoolClosedException(name, "the pool closed before call '"
                     + call.command + "' got a worker"));
-            pool.sessions().endAll("the pool closed");
             List<Worker> all = supervisor.allWorkers();
             for (Worker w : all) {
                 w.end(Worker.State.STOPPED, "the pool closed");

@@ -310,9 +310,6 @@ final class Supervisor {
         String what = launchError != null ? launchError : death.describe();
         String retiredBecause = w.endReason();
         boolean unexpected = w.end(Worker.State.FAILED, what) && !retired;
-        if (death != null) {
-            w.died(death);
-        }
         launched.remove(w);
         retiring.remove(w);
         startSettled(w);

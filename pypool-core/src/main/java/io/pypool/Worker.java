@@ -32,6 +32,7 @@ final class Worker {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger pinnedSessions = new AtomicInteger();
     private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final Object sendOrder = new Object();
     private final AtomicLong callsServed = new AtomicLong();
     /** Bytes of requests it was sent and has not answered: an upper bound on what it has not read yet. */
     private final AtomicLong unansweredBytes = new AtomicLong();
@@ -53,7 +54,6 @@ final class Worker {
     private volatile String replaces;
     private volatile String endReason;
     private volatile boolean gentle;
-    private volatile WorkerTransport.Death death;
     private volatile Function<Call, PypoolException> pendingFailure;
 
     Worker(String id, int slot, int inFlightLimit, int handlerThreads, long now) {
@@ -139,14 +139,6 @@ final class Worker {
         return startSettled.compareAndSet(false, true);
     }
 
-    void died(WorkerTransport.Death d) {
-        death = d;
-    }
-
-    WorkerTransport.Death death() {
-        return death;
-    }
-
     void replaces(String what) {
         replaces = what;
     }
@@ -222,16 +214,32 @@ final class Worker {
 
     /** Writes the call to the worker. The caller holds one of its slots and moved the call to SENT. */
     void send(Call call, long now) {
-        long requestId = nextRequestId.getAndIncrement();
-        call.sentTo(this, requestId);
-        pending.put(requestId, call);
         if (call.session != null) {
             call.session.markTouched();
         }
         FrameCodec.stampDeadline(call.frame, call.remainingNanos(now) / 1_000_000);
-        FrameCodec.stampHeader(call.frame, FrameCodec.REQUEST, requestId);
-        long unanswered = unansweredBytes.addAndGet(call.frame.length);
-        transport.send(call.frame, unanswered);
+        // Ids go onto the pipe in the order they are given: the worker starts requests in the
+        // order it reads them, and which calls are running is judged by id (see started()).
+        // One worker's senders only; the write inside never blocks (FrameWriter).
+        synchronized (sendOrder) {
+            long requestId = nextRequestId.getAndIncrement();
+            call.sentTo(this, requestId);
+            pending.put(requestId, call);
+            FrameCodec.stampHeader(call.frame, FrameCodec.REQUEST, requestId);
+            transport.send(call.frame, unansweredBytes.addAndGet(call.frame.length));
+        }
+    }
+
+    /**
+     * Takes back a call that was handed over while the worker left service (its input was
+     * already closed): true if it was still unanswered here, and now is not.
+     */
+    boolean takeBack(Call call) {
+        if (pending.remove(call.requestId(), call)) {
+            unansweredBytes.addAndGet(-call.frame.length);
+            return true;
+        }
+        return false;
     }
 
     /** The call a reply answers, now no longer pending; null for an id it was never sent. */
@@ -241,7 +249,9 @@ final class Worker {
             return null;
         }
         unansweredBytes.addAndGet(-call.frame.length);
-        callsServed.incrementAndGet();
+        if (!call.internal()) {
+            callsServed.incrementAndGet(); // pings, setup steps and notices do not count towards recycling
+        }
         heardFrom(clockNow);
         return call;
     }
@@ -274,18 +284,9 @@ final class Worker {
      * that holds a thread can keep others from running, so only such a call counts.
      */
     boolean runningPastDeadline(long now) {
-        List<Call> unanswered = new ArrayList<>(pending.values());
-        unanswered.sort(Comparator.comparingLong(Call::requestId));
-        int holdingThreads = 0;
-        for (Call call : unanswered) {
-            if (holdingThreads >= handlerThreads) {
-                return false;
-            }
-            if (!isAsync(call)) {
-                if (call.pastDeadline(now)) {
-                    return true;
-                }
-                holdingThreads++;
+        for (Call call : startedCalls()) {
+            if (!isAsync(call) && call.pastDeadline(now)) {
+                return true;
             }
         }
         return false;
@@ -293,18 +294,25 @@ final class Worker {
 
     /** Whether this call has started in the worker (see {@link #runningPastDeadline}). */
     boolean started(Call call) {
+        return startedCalls().contains(call);
+    }
+
+    /** Its unanswered calls that have started, in the order they were sent. */
+    private List<Call> startedCalls() {
         List<Call> unanswered = new ArrayList<>(pending.values());
         unanswered.sort(Comparator.comparingLong(Call::requestId));
+        List<Call> started = new ArrayList<>();
         int holdingThreads = 0;
-        for (Call c : unanswered) {
-            if (c == call) {
-                return holdingThreads < handlerThreads;
+        for (Call call : unanswered) {
+            if (holdingThreads >= handlerThreads) {
+                break;
             }
-            if (!isAsync(c)) {
+            started.add(call);
+            if (!isAsync(call)) {
                 holdingThreads++;
             }
         }
-        return false;
+        return started;
     }
 
     /**

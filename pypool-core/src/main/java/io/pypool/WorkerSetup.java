@@ -41,7 +41,17 @@ final class WorkerSetup {
 
     private void runFrom(Worker w, List<Step> list, int next, Runnable ready, Consumer<String> failed) {
         if (next == list.size()) {
-            ready.run();
+            List<Step> keptMeanwhile;
+            synchronized (this) {
+                keptMeanwhile = steps.values().stream().filter(step -> !list.contains(step)).toList();
+            }
+            if (keptMeanwhile.isEmpty()) {
+                ready.run(); // a step kept from here on reaches it as a READY worker
+            } else {
+                List<Step> more = new java.util.ArrayList<>(list);
+                more.addAll(keptMeanwhile);
+                runFrom(w, more, next, ready, failed);
+            }
             return;
         }
         Step step = list.get(next);
@@ -92,7 +102,7 @@ final class WorkerSetup {
         if (pool.isClosed()) {
             throw new PoolClosedException(pool.name(), "the pool is closed; workers cannot be configured");
         }
-        pool.newInternalCall(command, args, null, 1); // fails now, on the caller's thread, if args are not JSON
+        pool.checkEncodable(command, args);
         Step step = new Step(command, args);
         Worker first = null;
         for (Worker w : pool.workers()) {
@@ -110,7 +120,7 @@ final class WorkerSetup {
             keep(key, step);
             List<Worker> others = new ArrayList<>();
             for (Worker w : pool.workers()) {
-                if (w != trial && w.inService()) {
+                if (w != trial && w.isReady()) { // one still starting runs the kept steps in its setup
                     others.add(w);
                 }
             }

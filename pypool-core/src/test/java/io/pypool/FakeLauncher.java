@@ -32,6 +32,8 @@ final class FakeLauncher implements WorkerLauncher {
     }
 
     final List<FakeWorker> launched = new CopyOnWriteArrayList<>();
+    /** Every command run, built-ins included, as "start:cmd" and "end:cmd", in the order it happened. */
+    final List<String> log = new CopyOnWriteArrayList<>();
     private final int handlerThreads;
     private final Handler handler;
     private final AtomicInteger launches = new AtomicInteger();
@@ -119,8 +121,10 @@ final class FakeLauncher implements WorkerLauncher {
             received.computeIfAbsent(command, k -> new AtomicInteger()).incrementAndGet();
             String session = request.hasNonNull("session") ? request.get("session").asText() : null;
             try {
+                log.add("start:" + command);
                 Object result = command.equals("ping") || command.equals("close_session") ? Map.of()
                         : handler.handle(this, command, request.get("args"), session);
+                log.add("end:" + command);
                 if (result == DIE) {
                     die(null, 137);
                     return;
@@ -173,9 +177,18 @@ final class FakeLauncher implements WorkerLauncher {
             });
         }
 
+        /** End of input: like the runtime, it answers what it already has, then exits. */
         @Override
         public void closeInput() {
-            die(null, 0);
+            handlers.shutdown();
+            Worker.daemon("fake-" + id + "-closing", () -> {
+                try {
+                    handlers.awaitTermination(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // exit anyway
+                }
+                die(null, 0);
+            }).start();
         }
 
         @Override
