@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@link Supervisor} starts, replaces, retires and recycles workers; {@link HealthMonitor} checks
  * them; {@link WorkerSetup} holds the steps every worker runs; {@link Shutdown} closes; a
  * {@link WorkerLauncher} and its {@link WorkerTransport}s are the seam to the Python processes.
- * The call path takes no pool-wide lock.
+ * A blocking call takes no pool-wide lock; an async one registers its deadline with the pool's
+ * timer (one short lock).
  */
 final class PoolEngine implements PythonPool {
     private static final Logger LOG = LoggerFactory.getLogger(PythonPool.class);
