@@ -20,7 +20,8 @@ public record PoolStats(String name, String runId, List<Worker> workers, int que
      * @param state       STARTING, READY, DRAINING, STOPPED or FAILED
      * @param inFlight    calls sent to it and not yet answered
      * @param sessions    sessions pinned to it
-     * @param callsServed calls it answered
+     * @param callsServed calls it answered, the pool's own (pings, setup steps, session close
+     *                    notices) included; recycling by calls counts callers' calls only
      */
     public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed) {}
 

@@ -33,7 +33,10 @@ final class Worker {
     private final AtomicInteger pinnedSessions = new AtomicInteger();
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Object sendOrder = new Object();
+    /** Callers' calls it answered: what recycling by calls counts. */
     private final AtomicLong callsServed = new AtomicLong();
+    /** Everything it answered, pings, setup steps and notices included: what stats show. */
+    private final AtomicLong answered = new AtomicLong();
     /** Bytes of requests it was sent and has not answered: an upper bound on what it has not read yet. */
     private final AtomicLong unansweredBytes = new AtomicLong();
     private final Map<Long, Call> pending = new ConcurrentHashMap<>();
@@ -194,6 +197,10 @@ final class Worker {
         return callsServed.get();
     }
 
+    long answered() {
+        return answered.get();
+    }
+
     void queueSessionCall(Call call) {
         sessionQueue.add(call);
     }
@@ -249,6 +256,7 @@ final class Worker {
             return null;
         }
         unansweredBytes.addAndGet(-call.frame.length);
+        answered.incrementAndGet();
         if (!call.internal()) {
             callsServed.incrementAndGet(); // pings, setup steps and notices do not count towards recycling
         }

@@ -445,6 +445,18 @@ class EngineTest {
     }
 
     @Test
+    void recyclingByCallsCountsCallersCallsNotPings() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> cmd);
+        PoolEngine pool = pool(launcher, b -> b.recycleAfterCalls(3).healthCheckInterval(Duration.ofMillis(30)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> launcher.log.stream().filter("end:ping"::equals).count() >= 5);
+        assertThat(pool.stats().restarts()).isZero(); // five pings answered: not a call of anyone's
+        for (int i = 0; i < 3; i++) {
+            pool.call("work", null);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> pool.stats().restarts() == 1);
+    }
+
+    @Test
     void concurrentClosesDoNotBlockEachOther() throws Exception {
         FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> 1);
         PoolEngine pool = pool(launcher, b -> b.workers(2));
