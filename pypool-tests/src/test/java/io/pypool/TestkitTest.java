@@ -190,6 +190,12 @@ class TestkitTest {
         PythonPool pool = pools.start(TestPools.builder().workers(1).clock(clock).healthCheckInterval(Duration.ofHours(1)));
         long pid = TestPools.pids(pool).get(0);
         TestPools.signal(pid, "STOP");
+        // The stop reaches every thread of the worker a moment after kill(1) returns; the one
+        // health check this clock allows must see it stopped, not still on its way there.
+        await().until(() -> {
+            ProcFs.Sample sample = ProcFs.sample(pid);
+            return sample != null && sample.stopped();
+        });
         clock.advance(Duration.ofHours(1));
         await().untilAsserted(() -> assertThat(pool.health().recentIncidents())
                 .anySatisfy(i -> assertThat(i).contains("was found stopped")));
