@@ -43,14 +43,19 @@ final class GroupReaper implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(List.of(python, script.toString(), "--pool", poolName, "--run-id", runId))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String first = out.readLine();
-            if (!"ready".equals(first)) {
-                p.destroyForcibly();
-                LOG.warn("pool '{}': the group reaper did not start (it said '{}'); handler children are ended only "
-                        + "while the JVM lives", poolName, first);
-                return new GroupReaper(poolName, null);
-            }
+            // Not waited for: commands sent before it is up wait in its input. Its greeting is
+            // checked on the side, so the pool's start does not pay for one more interpreter start.
+            Worker.daemon("pypool-" + poolName + "-reaper-check", () -> {
+                try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String first = out.readLine();
+                    if (!"ready".equals(first) && p.isAlive()) {
+                        LOG.warn("pool '{}': the group reaper said '{}' instead of ready; handler children may "
+                                + "outlive a JVM that is killed", poolName, first);
+                    }
+                } catch (IOException e) {
+                    LOG.debug("pool '{}': reading the group reaper's greeting failed: {}", poolName, e.getMessage());
+                }
+            }).start();
             return new GroupReaper(poolName, p);
         } catch (IOException e) {
             LOG.warn("pool '{}': the group reaper could not start ({}); handler children are ended only while the JVM lives",
