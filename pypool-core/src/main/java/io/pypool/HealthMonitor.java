@@ -109,9 +109,9 @@ final class HealthMonitor {
     }
 
     private void ping(Worker w, long timeoutNanos) {
-        Call ping = pool.newInternalCall("ping", null, null, Math.max(timeoutNanos, TimeUnit.SECONDS.toNanos(1)));
         if (w.isReady()) {
-            pool.dispatcher().submitTo(w, ping);
+            pool.dispatcher().submitTo(w, pool.newInternalCall("ping", null, null,
+                    Math.max(timeoutNanos, TimeUnit.SECONDS.toNanos(1))));
         }
     }
 

@@ -204,6 +204,7 @@ final class SessionEntry implements PythonSession {
                         w = null;
                     } else {
                         loseLocked("its worker " + w.id + " " + Dispatcher.leftService(w));
+                        w = null; // nothing goes to it, and no restore is started for a lost session
                     }
                 }
                 if (lostBecause == null && w == null) {
@@ -225,8 +226,8 @@ final class SessionEntry implements PythonSession {
             }
         }
         if (w == null) {
+            failLost(); // the waiting calls first: failing this one frees the strand, which would dispatch them one by one
             failStrandCall(call);
-            failLost();
             return;
         }
         if (restore != null) {
