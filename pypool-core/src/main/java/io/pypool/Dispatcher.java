@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * Routes calls to workers. An anonymous call claims a slot on the least loaded READY worker with
  * a CAS, or waits in the pool's lock-free queue (bounded by {@code maxQueuedCalls}); a session's
  * call comes from its strand and goes to the worker it is pinned to, waiting in that worker's own
- * queue when its slots are taken. Whoever frees a slot hands it to the next waiting call
+ * queue when its slots are taken. A worker with fewer handler threads than slots is sent calls
+ * that would wait in its input only while it keeps answering ({@link Worker#flowing}). Whoever frees a slot hands it to the next waiting call
  * ({@link #pump}). Deadlines, crashes and retries settle calls here, each by its state machine.
  */
 final class Dispatcher {
@@ -95,6 +96,7 @@ final class Dispatcher {
     private Worker acquireLeastLoaded() {
         Worker[] ws = pool.workers();
         int n = ws.length;
+        long now = pool.clock().nanoTime();
         for (int attempt = 0; attempt < n; attempt++) {
             Worker best = null;
             int bestLoad = Integer.MAX_VALUE;
@@ -102,7 +104,7 @@ final class Dispatcher {
             for (int i = 0; i < n; i++) {
                 Worker w = ws[(start + i) % n];
                 int load = w.inFlight();
-                if (load < bestLoad && w.isReady() && w.hasFreeSlot()) {
+                if (load < bestLoad && w.isReady() && w.hasFreeSlot() && w.flowing(now, 0)) {
                     best = w;
                     bestLoad = load;
                 }
@@ -124,7 +126,7 @@ final class Dispatcher {
      * caller made sure the worker is in service.
      */
     void submitTo(Worker w, Call call) {
-        if (w.isReady() && w.tryAcquire()) {
+        if (w.isReady() && w.flowing(pool.clock().nanoTime(), 0) && w.tryAcquire()) {
             sendOn(w, call);
             return;
         }
@@ -196,8 +198,8 @@ final class Dispatcher {
     }
 
     /**
-     * Moves waiting calls onto {@code w} while it has free slots: its sessions' calls first, then
-     * anonymous ones. Both the freeing and the enqueuing side run this after their own change, so
+     * Moves waiting calls onto {@code w} while it has free slots and is {@linkplain Worker#flowing
+     * flowing}: its sessions' calls first, then anonymous ones. Both the freeing and the enqueuing side run this after their own change, so
      * a call never waits next to a free slot.
      */
     void pump(Worker w) {
@@ -208,7 +210,7 @@ final class Dispatcher {
             Call next = pollLive(w);
             if (next == null) {
                 w.releaseSlot();
-                if (!w.hasSessionCalls() && queue.isEmpty()) {
+                if ((!w.hasSessionCalls() && queue.isEmpty()) || !w.flowing(pool.clock().nanoTime(), 0)) {
                     return;
                 }
                 continue;
@@ -220,6 +222,9 @@ final class Dispatcher {
     /** The next call to send on {@code w}, already moved to SENT; calls out of time are failed on the way. */
     private Call pollLive(Worker w) {
         while (true) {
+            if (!w.flowing(pool.clock().nanoTime(), 1)) { // 1: the slot pump holds is the next call's
+                return null;
+            }
             Call call = w.pollSessionCall();
             if (call != null) {
                 queuedOnWorkers.decrementAndGet();

@@ -77,7 +77,11 @@ final class HealthMonitor {
                     continue;
                 }
                 if (sample.state() == 'Z') {
-                    pool.supervisor().fail(w, "it was found a zombie by the health check");
+                    // Usually it has just exited and its exit, with the true cause, is on its way:
+                    // only a zombie seen at two checks in a row is ended here.
+                    if (w.seenZombie()) {
+                        pool.supervisor().fail(w, "it was found a zombie by two health checks in a row");
+                    }
                     continue;
                 }
                 w.sampled(sample, now);

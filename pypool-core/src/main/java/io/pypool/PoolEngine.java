@@ -15,7 +15,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PoolEngine implements PythonPool {
     private static final Logger LOG = LoggerFactory.getLogger(PythonPool.class);
-    private static final int MAX_SPINNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     private static final long TICK_MILLIS = 20;
 
     private final PoolSettings settings;
@@ -45,9 +43,7 @@ final class PoolEngine implements PythonPool {
     private final HealthMonitor monitor;
     private final Supervisor supervisor;
     private final Shutdown shutdown;
-    private final AtomicInteger spinners = new AtomicInteger();
-    /** Replies that arrived while their caller spun: each saved a thread wake-up. */
-    private final java.util.concurrent.atomic.AtomicLong spinHits = new java.util.concurrent.atomic.AtomicLong();
+    private final CallerSpin spin;
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -56,6 +52,7 @@ final class PoolEngine implements PythonPool {
         this.mapper = JsonLimits.applied(settings.objectMapper(), settings.maxFrameBytes());
         this.timers = new Timers(name);
         this.replies = new Replies(name, mapper);
+        this.spin = new CallerSpin(settings.callerSpin().toNanos());
         this.dispatcher = new Dispatcher(this);
         this.sessions = new Sessions(this);
         this.setup = new WorkerSetup(this);
@@ -182,11 +179,12 @@ final class PoolEngine implements PythonPool {
             dispatcher.abandon(call, new CancellationException("the caller was interrupted"));
             throw e;
         }
-        spinForReply(call);
+        spin.awaitBriefly(call, dispatcher);
         Call.Reply reply;
         try {
             // The caller's own timed wait is this call's deadline timer: nothing shared is touched.
             reply = call.get(call.remainingNanos(System.nanoTime()), TimeUnit.NANOSECONDS);
+            spin.record(call, System.nanoTime());
         } catch (TimeoutException e) {
             dispatcher.onDeadline(call);
             reply = outcome(call);
@@ -244,32 +242,9 @@ final class PoolEngine implements PythonPool {
         }
     }
 
-    /**
-     * With {@code callerSpin} set, a blocking caller whose call went straight to a worker watches
-     * for the reply for a moment before it parks: a fast reply then costs no thread wake-up.
-     * Only while nothing queues and at most one spinner per two cores, so spinning never takes
-     * the CPU from the workers it waits for.
-     */
-    private void spinForReply(Call call) {
-        long spin = settings.callerSpin().toNanos();
-        if (spin == 0 || call.worker() == null || dispatcher.queued() != 0) {
-            return;
-        }
-        if (spinners.incrementAndGet() <= MAX_SPINNERS) {
-            long until = System.nanoTime() + spin;
-            while (!call.isDone() && System.nanoTime() - until < 0) {
-                Thread.onSpinWait();
-            }
-            if (call.isDone()) {
-                spinHits.incrementAndGet();
-            }
-        }
-        spinners.decrementAndGet();
-    }
-
     /** How many replies arrived while their caller spun (tests check that spinning happens). */
     long spinHits() {
-        return spinHits.get();
+        return spin.hits();
     }
 
     private Call newCall(SessionEntry session, String command, Object args, CallOptions options) {

@@ -20,6 +20,9 @@ public final class PythonPoolBuilder {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final Pattern MODULE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
 
+    /** Calls a default worker holds: enough to keep a pipelined worker busy between replies. */
+    private static final int DEFAULT_PIPELINE_DEPTH = 32;
+
     private String name;
     private int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
     private Integer minReadyWorkers;
@@ -33,12 +36,13 @@ public final class PythonPoolBuilder {
     private Duration closeGracePeriod = Duration.ofSeconds(10);
     private int maxQueuedCalls = 1000;
     private SaturationPolicy saturationPolicy = SaturationPolicy.FAIL;
-    private int maxInFlightPerWorker = 1;
+    /** Null until set: the default pipelines through one handler thread (see {@link #handlerThreads}). */
+    private Integer maxInFlightPerWorker;
     private int maxInFlightPerSession = 1;
     private int maxQueuedCallsPerSession = 1000;
     private Duration slotRetryAfter = Duration.ofSeconds(60);
     private Integer handlerThreads;
-    private Duration callerSpin = Duration.ZERO;
+    private Duration callerSpin = Duration.ofNanos(50_000);
     private Duration sessionIdleTtl = Duration.ofMinutes(30);
     private int maxSessions = 10_000;
     private int maxFrameBytes = 64 * 1024 * 1024;
@@ -209,8 +213,11 @@ public final class PythonPoolBuilder {
     }
 
     /**
-     * Calls one worker runs at once; default 1. Above 1 the worker runs handlers on threads, which
-     * suits I/O-bound work such as LLM calls; CPU-bound Python gains nothing from it (the GIL).
+     * Calls one worker holds at once, running or waiting in its input; default 32, with one
+     * handler thread (see {@link #handlerThreads}). Set it, and unless you also set {@link
+     * #handlerThreads}, the worker runs that many calls at once on threads: right for I/O-bound
+     * work such as LLM calls; CPU-bound Python gains nothing from it (the GIL). 1 sends a worker
+     * one call at a time.
      */
     public PythonPoolBuilder maxInFlightPerWorker(int max) {
         this.maxInFlightPerWorker = checkRange("maxInFlightPerWorker", max, 1, 1024);
@@ -218,11 +225,15 @@ public final class PythonPoolBuilder {
     }
 
     /**
-     * Threads that run handlers in each worker; default {@code maxInFlightPerWorker}, so that
-     * every call in flight runs at once. Set it lower, down to 1, to <em>pipeline</em> instead:
-     * the worker runs calls one after another while the next ones already wait in its input, so
-     * it never idles between calls. For many small CPU-light calls this multiplies a worker's
-     * throughput; the price is that a slow call delays the ones queued behind it.
+     * Threads that run handlers in each worker. Default: 1 when {@link #maxInFlightPerWorker} is
+     * not set, else that value, so that every call in flight runs at once.
+     *
+     * <p>Fewer threads than calls in flight <em>pipeline</em>: the worker runs calls one after
+     * another while the next ones already wait in its input, so it never idles between calls and
+     * small calls cost little more than their pipe round trip. A slow call would delay the ones
+     * queued behind it, so a worker is sent calls beyond its threads only while it keeps
+     * answering (it answered, or went from idle to busy, within the last millisecond); otherwise
+     * calls wait in the pool's queue for whichever worker frees up first.
      */
     public PythonPoolBuilder handlerThreads(int threads) {
         this.handlerThreads = checkRange("handlerThreads", threads, 1, 1024);
@@ -230,11 +241,12 @@ public final class PythonPoolBuilder {
     }
 
     /**
-     * How long a blocking caller watches for its reply before it parks; default 0 (park at once).
-     * Small calls answer in tens of microseconds, about what waking a parked thread costs, so
-     * 50 µs here halved a no-op call's latency in pypool's benchmark (~70 to ~32 µs). It spins
-     * only while no call is queued, with at most one spinning caller per two cores; still, when
-     * callers outnumber cores it can cost throughput, so measure before you turn it on.
+     * How long a blocking caller watches for its reply before it parks; default 50 µs, 0 to park
+     * at once. A small call's round trip takes about as long as waking a parked thread, so
+     * watching saves that wake-up: it roughly halves a no-op call's latency. It is done only where
+     * it pays: for commands whose recent calls answered within this budget, for a call that runs
+     * at once on its worker, while no call waits in the pool's queue, and by at most one caller
+     * per two cores at a time.
      */
     public PythonPoolBuilder callerSpin(Duration spin) {
         Objects.requireNonNull(spin, "callerSpin");
@@ -373,16 +385,18 @@ public final class PythonPoolBuilder {
             throw new IllegalArgumentException(
                     "minReadyWorkers (" + minReady + ") must not exceed workers (" + workers + ")");
         }
-        int threads = handlerThreads == null ? maxInFlightPerWorker : handlerThreads;
-        if (threads > maxInFlightPerWorker) {
+        int inFlight = maxInFlightPerWorker == null ? Math.max(DEFAULT_PIPELINE_DEPTH, handlerThreads == null ? 1 : handlerThreads)
+                : maxInFlightPerWorker;
+        int threads = handlerThreads != null ? handlerThreads : maxInFlightPerWorker == null ? 1 : maxInFlightPerWorker;
+        if (threads > inFlight) {
             throw new IllegalArgumentException("handlerThreads (" + threads + ") must not exceed maxInFlightPerWorker ("
-                    + maxInFlightPerWorker + "): a worker never has more calls than that to run");
+                    + inFlight + "): a worker never has more calls than that to run");
         }
         String runId = RunIds.next();
         PoolSettings settings = new PoolSettings(
                 name == null ? "pypool-" + runId : name, runId, workers, minReady, pythonExecutable,
                 List.copyOf(handlerModules), List.copyOf(pythonPath), Map.copyOf(environment), workingDirectory,
-                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, maxInFlightPerWorker,
+                startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, inFlight,
                 maxInFlightPerSession, maxQueuedCallsPerSession, threads, callerSpin,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,

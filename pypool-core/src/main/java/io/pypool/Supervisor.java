@@ -102,9 +102,8 @@ final class Supervisor {
 
     void startAll() {
         Worker[] initial = new Worker[settings.workers()];
-        long now = pool.clock().nanoTime();
         for (int slot = 0; slot < initial.length; slot++) {
-            initial[slot] = newWorker(slot, now);
+            initial[slot] = newWorker(slot);
         }
         synchronized (lifecycle) {
             workers = initial;
@@ -114,9 +113,9 @@ final class Supervisor {
         }
     }
 
-    private Worker newWorker(int slot, long now) {
+    private Worker newWorker(int slot) {
         return new Worker("w" + workerIds.incrementAndGet(), slot, settings.maxInFlightPerWorker(),
-                settings.handlerThreads(), now);
+                settings.handlerThreads(), pool.clock());
     }
 
     private void requestStart(Worker w) {
@@ -411,7 +410,7 @@ final class Supervisor {
                 return;
             }
             Worker[] next = current.clone();
-            fresh = newWorker(old.slot, pool.clock().nanoTime());
+            fresh = newWorker(old.slot);
             fresh.replaces(cause + (delayMillis > 0 ? " (starting after a backoff of " + delayMillis + " ms)" : ""));
             next[old.slot] = fresh;
             workers = next;

@@ -25,11 +25,17 @@ final class Worker {
     final int slot;
     /** On the pool's clock: recycling by age counts from here. */
     final long createdNanos;
+    /** How recently a pipelining worker must have made progress to be sent calls that would wait in it. */
+    static final long PIPELINE_WINDOW_NANOS = 1_000_000;
+
+    private final PoolClock clock;
     private final int inFlightLimit;
     /** Threads that run handlers in the worker: its first this-many unanswered calls are running, the rest wait there. */
     private final int handlerThreads;
     private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Calls in flight whose handlers are {@code async def}: they hold no handler thread. */
+    private final AtomicInteger asyncInFlight = new AtomicInteger();
     private final AtomicInteger pinnedSessions = new AtomicInteger();
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Object sendOrder = new Object();
@@ -42,6 +48,8 @@ final class Worker {
     private final Map<Long, Call> pending = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Call> sessionQueue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean startSettled = new AtomicBoolean();
+    /** When (pool clock) it last answered, or went from idle to busy: whether it is keeping up (see {@link #flowing}). */
+    private volatile long lastFlowNanos;
 
     private volatile WorkerTransport transport;
     private volatile java.util.Set<String> asyncCommands = java.util.Set.of();
@@ -52,6 +60,7 @@ final class Worker {
     private volatile long lastCpuTicks = -1;
     private volatile long rssBytes = -1;
     private volatile String healthProblem;
+    private volatile boolean zombieSeen;
     /** A setup step it refused (it serves without it), or null: reported until it is replaced. */
     private volatile String setupProblem;
     private volatile String replaces;
@@ -59,7 +68,9 @@ final class Worker {
     private volatile boolean gentle;
     private volatile Function<Call, PypoolException> pendingFailure;
 
-    Worker(String id, int slot, int inFlightLimit, int handlerThreads, long now) {
+    Worker(String id, int slot, int inFlightLimit, int handlerThreads, PoolClock clock) {
+        this.clock = clock;
+        long now = clock.nanoTime();
         this.id = id;
         this.slot = slot;
         this.inFlightLimit = inFlightLimit;
@@ -164,9 +175,25 @@ final class Worker {
                 return false;
             }
             if (inFlight.compareAndSet(n, n + 1)) {
+                if (n == 0) {
+                    lastFlowNanos = clock.nanoTime();
+                }
                 return true;
             }
         }
+    }
+
+    /**
+     * Whether a call may go to it at {@code now} (pool clock): a handler thread is free (calls of
+     * {@code async def} handlers hold none), or the call would wait
+     * in its input behind calls that are moving (it answered, or became busy, within {@link
+     * #PIPELINE_WINDOW_NANOS}). A worker stuck on a slow call gets no more calls queued behind
+     * it; they wait in the pool's queue for whichever worker answers first. {@code slotsHeldForIt}:
+     * slots already taken for the call in question.
+     */
+    boolean flowing(long now, int slotsHeldForIt) {
+        return inFlight.get() - asyncInFlight.get() - slotsHeldForIt < handlerThreads
+                || now - lastFlowNanos < PIPELINE_WINDOW_NANOS;
     }
 
     void releaseSlot() {
@@ -175,6 +202,11 @@ final class Worker {
 
     int inFlight() {
         return inFlight.get();
+    }
+
+    /** True when no call it holds waits for a handler thread: the latest one sent runs at once. */
+    boolean runsAtOnce() {
+        return inFlight.get() <= handlerThreads;
     }
 
     boolean hasFreeSlot() {
@@ -232,6 +264,9 @@ final class Worker {
             long requestId = nextRequestId.getAndIncrement();
             call.sentTo(this, requestId);
             pending.put(requestId, call);
+            if (isAsync(call)) {
+                asyncInFlight.incrementAndGet();
+            }
             FrameCodec.stampHeader(call.frame, FrameCodec.REQUEST, requestId);
             transport.send(call.frame, unansweredBytes.addAndGet(call.frame.length));
         }
@@ -244,6 +279,9 @@ final class Worker {
     boolean takeBack(Call call) {
         if (pending.remove(call.requestId(), call)) {
             unansweredBytes.addAndGet(-call.frame.length);
+            if (isAsync(call)) {
+                asyncInFlight.decrementAndGet();
+            }
             return true;
         }
         return false;
@@ -255,7 +293,11 @@ final class Worker {
         if (call == null) {
             return null;
         }
+        lastFlowNanos = clockNow;
         unansweredBytes.addAndGet(-call.frame.length);
+        if (isAsync(call)) {
+            asyncInFlight.decrementAndGet();
+        }
         answered.incrementAndGet();
         if (!call.internal()) {
             callsServed.incrementAndGet(); // pings, setup steps and notices do not count towards recycling
@@ -394,6 +436,13 @@ final class Worker {
 
     long rssBytes() {
         return rssBytes;
+    }
+
+    /** Records that a health check found its process a zombie; true if one had already. */
+    boolean seenZombie() {
+        boolean before = zombieSeen;
+        zombieSeen = true;
+        return before;
     }
 
     void healthProblem(String problem) {

@@ -1,5 +1,6 @@
 package io.pypool;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
@@ -41,6 +42,23 @@ class BuilderTest {
         assertThatThrownBy(() -> PythonPool.builder().maxInFlightPerWorker(2).handlerThreads(4).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("handlerThreads (4) must not exceed maxInFlightPerWorker (2)");
+    }
+
+    @Test
+    void byDefaultAWorkerPipelinesThroughOneHandlerThreadAndSettingInFlightAloneRunsThatManyAtOnce() {
+        PoolSettings defaults = PythonPool.builder().settings();
+        assertThat(defaults.maxInFlightPerWorker()).isEqualTo(32);
+        assertThat(defaults.handlerThreads()).isEqualTo(1);
+        assertThat(defaults.callerSpin()).isEqualTo(Duration.ofNanos(50_000));
+        PoolSettings threaded = PythonPool.builder().maxInFlightPerWorker(8).settings();
+        assertThat(threaded.handlerThreads()).isEqualTo(8);
+        PoolSettings fewThreads = PythonPool.builder().handlerThreads(4).settings();
+        assertThat(fewThreads.maxInFlightPerWorker()).isEqualTo(32);
+        assertThat(fewThreads.handlerThreads()).isEqualTo(4);
+        assertThat(PythonPool.builder().handlerThreads(40).settings().maxInFlightPerWorker()).isEqualTo(40);
+        PoolSettings oneAtATime = PythonPool.builder().maxInFlightPerWorker(1).settings();
+        assertThat(oneAtATime.handlerThreads()).isEqualTo(1);
+        assertThat(oneAtATime.maxInFlightPerWorker()).isEqualTo(1);
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -184,8 +185,9 @@ class EngineTest {
     void aCallThatTimedOutInTheWorkersInputDoesNotGetItRetired() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         FakeLauncher launcher = holding(1, "slow", release);
-        // Two slots, one handler thread: the second call waits in the worker's own input.
-        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).handlerThreads(1));
+        // Two slots, one handler thread: the second call waits in the worker's own input (the pool's
+        // clock stands, so the busy worker counts as moving and is sent it).
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(2).handlerThreads(1).clock(() -> 0L));
         CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
         await().until(() -> launcher.received("slow") == 1);
         // Long enough to be sure it is sent (even on a loaded machine), not run: the worker's one thread is busy.
@@ -267,6 +269,48 @@ class EngineTest {
     }
 
     @Test
+    void byDefaultCallsWaitInAMovingWorkerButNotBehindOneThatStopped() throws Exception {
+        AtomicLong now = new AtomicLong();
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = holding(1, "slow", release);
+        PoolEngine pool = pool(launcher, b -> b.clock(now::get)); // default settings: one handler thread
+        Worker worker = pool.workers()[0];
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        // The worker just became busy: a call may wait in its input (pipelined) behind the running one.
+        CompletableFuture<String> piped = pool.callAsync("piped", null, String.class);
+        assertThat(worker.inFlight()).as("sent to the busy worker").isEqualTo(2);
+        now.addAndGet(Worker.PIPELINE_WINDOW_NANOS); // no answer for a whole window: it stopped moving
+        CompletableFuture<String> held = pool.callAsync("held", null, String.class);
+        assertThat(pool.dispatcher().queuedAnonymous()).as("kept in the pool's queue").isEqualTo(1);
+        assertThat(worker.inFlight()).isEqualTo(2);
+        release.countDown();
+        assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        assertThat(piped.get(5, TimeUnit.SECONDS)).isEqualTo("piped");
+        assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("held");
+        assertThat(launcher.log).containsSubsequence("end:slow", "start:piped", "end:piped", "start:held");
+    }
+
+    @Test
+    void aSessionsCallWaitsInThePoolWhileItsWorkerIsStuck() throws Exception {
+        AtomicLong now = new AtomicLong();
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = holding(1, "slow", release);
+        PoolEngine pool = pool(launcher, b -> b.clock(now::get));
+        PythonSession session = pool.session("s");
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        now.addAndGet(Worker.PIPELINE_WINDOW_NANOS);
+        // Where it can still be cancelled or time out without the worker: in the pool.
+        CompletableFuture<String> mine = session.callAsync("mine", null, String.class);
+        assertThat(pool.dispatcher().queued()).isEqualTo(1);
+        assertThat(pool.workers()[0].inFlight()).isEqualTo(1);
+        release.countDown();
+        assertThat(mine.get(5, TimeUnit.SECONDS)).isEqualTo("mine");
+        assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+    }
+
+    @Test
     void callDeadlinesAreRealTimeEvenWhenThePoolClockStands() {
         PoolClock frozen = () -> 42L;
         FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
@@ -307,7 +351,7 @@ class EngineTest {
             w.hang();
             return 1;
         });
-        PoolEngine pool = pool(launcher, b -> b.maxQueuedCalls(1).saturationPolicy(SaturationPolicy.WAIT));
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(1).maxQueuedCalls(1).saturationPolicy(SaturationPolicy.WAIT));
         pool.callAsync("hang", null);
         pool.callAsync("hang", null); // fills the queue
         await().until(() -> pool.dispatcher().queuedAnonymous() == 1);
@@ -395,7 +439,7 @@ class EngineTest {
     void aCloseNoticeWaitingOnARecycledWorkerLeaksNoQueuedCall() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         FakeLauncher launcher = holding(1, "block", release);
-        PoolEngine pool = pool(launcher, b -> b);
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(1));
         PythonSession s = pool.session("s");
         s.call("touch", null);
         CompletableFuture<JsonNode> blocker = pool.callAsync("block", null); // takes the only slot

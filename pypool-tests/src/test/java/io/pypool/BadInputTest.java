@@ -104,7 +104,8 @@ class BadInputTest {
 
     @Test
     void queuedCallCancelledBeforeItRanNeverRuns() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().workers(1));
+        // One call per worker: the session's call waits in the pool, not in the worker's input.
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(1));
         try (PythonSession session = pool.newSession()) {
             CompletableFuture<JsonNode> busy = pool.callAsync("fault.echo", Map.of("nonce", "busy", "delay_ms", 300));
             await().until(() -> pool.stats().busyWorkers() == 1);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pypool.testkit.ManualClock;
 import io.pypool.testkit.PypoolExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,10 +163,13 @@ class EngineFailuresTest {
 
     @Test
     void aCallThatTimedOutInAWorkersInputDoesNotGetThatWorkerRetired() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(2).handlerThreads(1));
+        // The pool's clock stands, so the busy worker always counts as moving and is sent the
+        // second call however slowly this thread runs (else it would wait in the pool's queue).
+        PythonPool pool = pools.start(TestPools.builder().workers(1).maxInFlightPerWorker(2).handlerThreads(1)
+                .clock(new ManualClock()));
         long pid = TestPools.pids(pool).get(0);
         // The slow call holds the worker's one handler thread well past the other call's deadline,
-        // however slowly this thread runs, so the other call surely waits in the worker's input.
+        // so the other call surely waits in the worker's input.
         CompletableFuture<Double> slow = pool.callAsync("sleep", Map.of("ms", 2500), Double.class);
         assertThatThrownBy(() -> pool.call("add", Map.of("a", 1, "b", 1), Integer.class, CallOptions.timeout(Duration.ofMillis(500))))
                 .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
