@@ -4,7 +4,8 @@ The descriptors are moved off fd 0/1 before any user module is imported, so that
 prints can ever land inside a frame. The thread reading the host's input never writes: a host that
 writes many requests before it reads a reply cannot deadlock the worker. A handler thread writes
 its reply itself when nothing else is being written or waits to be (no thread hand-off on the
-common path); otherwise the frame goes to the writer thread's queue.
+common path); otherwise the frame goes to the writer thread's queue. While requests that arrived
+together are served, their replies are corked and go out in one write (see Channel.cork).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from . import protocol
 
 
 _WAKE = b""  # queued to make the writer thread finish a frame cut short
+CORK_MAX_BYTES = 64 * 1024  # corked replies beyond this go out at once: one pipe's worth
 
 
 class ChannelClosed(RuntimeError):
@@ -37,14 +39,19 @@ class Channel:
         for fd in (self.in_fd, self.out_fd):
             os.set_inheritable(fd, False)  # a subprocess of a handler must not hold the pipes open
         os.set_blocking(self.out_fd, False)  # a handler's own write never waits on the host
-        # closefd=False: the descriptors are closed by this class alone (see _after_fork_in_child)
-        self.reader = os.fdopen(self.in_fd, "rb", buffering=1 << 16, closefd=False)
+        self.reader = InputBuffer(self.in_fd)
         self.closed = False
         self.on_broken: Callable[[], None] = lambda: None  # the host stopped reading our output
         self._queue: "queue.SimpleQueue[Union[bytes, threading.Event]]" = queue.SimpleQueue()
         self._writing = threading.Lock()  # held by whoever writes to the pipe now
         self._rest: Optional[bytes] = None  # the unwritten end of a frame cut short; goes out first
         self._broken = False
+        # Corked frames: replies held back while the thread that corked runs requests it has
+        # already read, then written together in one write (see cork()).
+        self._cork_lock = threading.Lock()
+        self._cork_owner: Optional[int] = None
+        self._corked: list = []
+        self._corked_bytes = 0
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork_in_child)
         threading.Thread(target=self._write_loop, name="pypool-writer", daemon=True).start()
@@ -58,6 +65,46 @@ class Channel:
         if self.closed:
             raise ChannelClosed("the protocol channel belongs to the worker process, "
                                 "not to a process forked from it")
+        if self._cork_owner is not None and self._cork_owner == threading.get_ident():
+            with self._cork_lock:
+                if self._cork_owner is not None:
+                    self._corked.append(data)
+                    self._corked_bytes += len(data)
+                    if self._corked_bytes < CORK_MAX_BYTES:
+                        return
+                    data = self._take_corked()
+        self._send_now_or_queue(data)
+
+    # -- corking: one write for the replies to requests that arrived together ---------------
+    def cork(self) -> None:
+        """Holds back frames this thread sends until uncork() or flush_corked(): the serving thread
+        corks while requests it already read wait, so that their replies go out in one write (one
+        system call here, one wake-up of the host's reader) instead of one each."""
+        with self._cork_lock:
+            self._cork_owner = threading.get_ident()
+
+    def uncork(self) -> None:
+        with self._cork_lock:
+            self._cork_owner = None
+            data = self._take_corked()
+        if data:
+            self._send_now_or_queue(data)
+
+    def flush_corked(self) -> None:
+        """Sends what is corked now (from any thread): a reply must not wait on a slow handler
+        that happens to run after it."""
+        with self._cork_lock:
+            data = self._take_corked()
+        if data:
+            self._send_now_or_queue(data)
+
+    def _take_corked(self) -> bytes:
+        data = b"".join(self._corked) if len(self._corked) != 1 else self._corked[0]
+        self._corked = []
+        self._corked_bytes = 0
+        return data
+
+    def _send_now_or_queue(self, data: bytes) -> None:
         if self._queue.empty() and self._writing.acquire(blocking=False):
             try:
                 # Nothing queued and no frame cut short: this frame may go first, whole or in part.
@@ -145,3 +192,41 @@ def _log(text: str) -> None:
         sys.stderr.flush()
     except BaseException:
         pass
+
+
+class InputBuffer:
+    """The host's input, read in large chunks, that can tell how much it holds already read: the
+    serving thread corks its replies while more requests wait here (a BufferedReader cannot say
+    so without a read that may block)."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+        self._pos = 0
+
+    def buffered(self) -> int:
+        return len(self._buf) - self._pos
+
+    def read(self, n: int) -> bytes:
+        """n bytes, or fewer only at the end of input (like a blocking file's read)."""
+        while len(self._buf) - self._pos < n:
+            if self._pos:
+                del self._buf[:self._pos]
+                self._pos = 0
+            chunk = os.read(self.fd, max(self.CHUNK, n - len(self._buf)))
+            if not chunk:
+                data = bytes(self._buf)
+                self._buf.clear()
+                return data
+            self._buf += chunk
+        end = self._pos + n
+        with memoryview(self._buf) as view:  # one copy, and the view is gone before the buffer changes
+            data = bytes(view[self._pos:end])
+        if end == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        else:
+            self._pos = end
+        return data

@@ -183,18 +183,30 @@ class Worker:
 
     # -- one handler thread: it reads and runs; a watcher reads during long handlers ----------
     def _serve_alone(self) -> None:
+        channel = self.channel
+        corked = False
         while True:
             request = self._next_in_backlog()  # what the watcher read meanwhile goes first
             if request is None:
                 with self._reading:  # waits while the watcher is inside a read of its own
                     request = self._next_in_backlog() or self._read_locked()
             if request is None:
+                if corked:
+                    channel.uncork()
                 return
+            if not corked and channel.reader.buffered() > 0:
+                # More requests arrived with this one (the host pipelines): their replies go out
+                # together once none is left, or when a handler runs long (the watcher flushes).
+                channel.cork()
+                corked = True
             self._busy_since = time.monotonic()
             try:
                 self._run(request)
             finally:
                 self._busy_since = None
+            if corked and not self._backlog and channel.reader.buffered() == 0:
+                channel.uncork()  # the next read may wait: everything answered goes out now
+                corked = False
 
     def _next_in_backlog(self) -> Optional[Request]:
         if not self._backlog:  # the common case, without the lock; a request missed here is seen under it
@@ -214,6 +226,7 @@ class Worker:
             since = self._busy_since
             if since is None or time.monotonic() - since < WATCH_S:
                 continue
+            self.channel.flush_corked()  # replies done before this slow handler go out now
             while self._busy_since is not None and not self._eof:
                 if not self._reading.acquire(timeout=WATCH_S):
                     continue

@@ -31,6 +31,14 @@ def returns_set() -> object:
     return {1, 2}
 
 
+@pypool.command("t.corked")
+def corked() -> bool:
+    """Whether this reply is held back to go out with others (the worker's channel is corked)."""
+    import threading
+    from pypool import worker
+    return worker.CHANNEL._cork_owner == threading.get_ident()
+
+
 @pypool.command("t.wait_for")
 def wait_for(path: str, timeout_s: float = 30.0) -> bool:
     """Blocks until a file exists: a handler the test releases when it wants."""

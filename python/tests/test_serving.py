@@ -69,6 +69,25 @@ def test_pipelined_large_requests_with_a_slow_reader_do_not_deadlock():
         w.kill()
 
 
+def test_replies_to_requests_that_arrive_together_go_out_together(worker):
+    first = worker.send("t.corked", flush=False)
+    second = worker.send("t.corked")  # one write: both requests are read at once
+    assert worker.reply(first) == (protocol.REPLY_OK, True)
+    assert worker.reply(second) == (protocol.REPLY_OK, True)
+    assert worker.call("t.corked") == (protocol.REPLY_OK, False)  # alone: written at once
+
+
+def test_a_reply_held_back_goes_out_while_a_slow_handler_after_it_runs(worker, tmp_path):
+    release = tmp_path / "release"
+    fast = worker.send("echo", {"value": 1}, flush=False)
+    slow = worker.send("t.wait_for", {"path": str(release), "timeout_s": 20})
+    # Read before the slow handler is released: if the first reply waited for it, the slow one
+    # would answer False after its own timeout instead of True.
+    assert worker.reply(fast) == (protocol.REPLY_OK, 1)
+    release.touch()
+    assert worker.reply(slow) == (protocol.REPLY_OK, True)
+
+
 def test_handlers_do_not_wait_for_the_host_to_read_replies(worker, tmp_path):
     marker = tmp_path / "second call ran"
     first = worker.send("echo", {"value": "z" * (1 << 20)}, flush=False)  # more than a pipe holds
