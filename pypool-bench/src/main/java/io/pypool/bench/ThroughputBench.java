@@ -1,0 +1,131 @@
+package io.pypool.bench;
+
+import io.pypool.PypoolException;
+import io.pypool.PythonPool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Many callers at once, no-op calls: calls per second for 1, 16 and 64 caller threads on a pool of
+ * 1 and of 4 workers, each against the floor with as many frames outstanding (spread over as many
+ * floor processes as the pool has workers). Each cell warms up, then counts replies in a window.
+ */
+final class ThroughputBench {
+    static final int[] WORKERS = {1, 4};
+    static final int[] CALLERS = {1, 16, 64};
+
+    private final BenchContext context;
+
+    ThroughputBench(BenchContext context) {
+        this.context = context;
+    }
+
+    /**
+     * @param floorPerSecond  replies per second from the floor with {@code callers} frames outstanding
+     * @param pypoolPerSecond calls per second through pypool with {@code callers} threads calling
+     * @param percentOfFloor  pypool as a share of the floor
+     * @param errors          calls that failed (saturation, timeouts): should be 0 with default settings
+     */
+    record Row(int workers, int callers, double floorPerSecond, double pypoolPerSecond, double percentOfFloor, long errors) {}
+
+    static Table table(List<Row> rows) {
+        Table table = new Table("throughput: no-op calls, default settings (calls/s)",
+                "workers x callers", "floor", "pypool", "% of floor", "errors");
+        for (Row r : rows) {
+            table.row(r.workers() + " x " + r.callers(), Table.num(r.floorPerSecond(), 0),
+                    Table.num(r.pypoolPerSecond(), 0), Table.percent(r.percentOfFloor()), r.errors());
+        }
+        return table;
+    }
+
+    List<Row> run() throws Exception {
+        List<Row> rows = new ArrayList<>();
+        for (int workers : WORKERS) {
+            List<Floor> floors = new ArrayList<>();
+            try (PythonPool pool = context.defaultPool("bench-throughput", workers).build()) {
+                for (int i = 0; i < workers; i++) {
+                    floors.add(context.floor());
+                }
+                for (int callers : CALLERS) {
+                    double floor = floor(floors, callers);
+                    LongAdder errors = new LongAdder();
+                    double pypool = pypool(pool, callers, errors);
+                    rows.add(new Row(workers, callers, floor, pypool, 100 * pypool / floor, errors.sum()));
+                }
+            } finally {
+                for (Floor f : floors) {
+                    f.close();
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** The floor for {@code callers}: that many frames outstanding, spread evenly over the processes. */
+    private double floor(List<Floor> floors, int callers) throws Exception {
+        byte[] frame = Floor.noopFrame();
+        List<Floor.Pump> pumps = new ArrayList<>();
+        for (int i = 0; i < floors.size(); i++) {
+            int outstanding = callers / floors.size() + (i < callers % floors.size() ? 1 : 0);
+            if (outstanding > 0) {
+                pumps.add(floors.get(i).pump(frame, outstanding));
+            }
+        }
+        try {
+            return window(() -> pumps.stream().mapToLong(p -> p.replies.sum()).sum());
+        } finally {
+            for (Floor.Pump pump : pumps) {
+                pump.stop();
+            }
+        }
+    }
+
+    private double pypool(PythonPool pool, int callers, LongAdder errors) throws Exception {
+        LongAdder done = new LongAdder();
+        List<Thread> threads = new ArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        for (int t = 0; t < callers; t++) {
+            Thread thread = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        pool.call("echo", null, Void.class);
+                        done.increment();
+                    } catch (PypoolException e) {
+                        errors.increment();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "bench-caller-" + t);
+            threads.add(thread);
+            thread.start();
+        }
+        try {
+            return window(done::sum);
+        } finally {
+            stop.set(true);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        }
+    }
+
+    interface Counter {
+        long get();
+    }
+
+    /** Lets the load run through the warm-up, then counts what completes in the window. */
+    private double window(Counter counter) throws InterruptedException {
+        Duration warmup = context.sizes().throughputWarmup();
+        Duration window = context.sizes().throughputWindow();
+        Thread.sleep(warmup.toMillis());
+        long before = counter.get();
+        long t0 = System.nanoTime();
+        Thread.sleep(window.toMillis());
+        long after = counter.get();
+        return (after - before) / ((System.nanoTime() - t0) / 1e9);
+    }
+}
