@@ -77,8 +77,9 @@ final class Floor implements AutoCloseable {
 
     /**
      * Starts keeping {@code outstanding} frames in flight: a writer thread sends whenever fewer are
-     * outstanding, a reader thread reads replies and counts them. This is the most a JVM gets from
-     * one such process with that many requests at once, the floor for that many callers.
+     * outstanding (every free slot in one write), a reader thread reads replies and counts them.
+     * This is about the most a JVM gets from one such process with that many requests at once:
+     * the floor for that many callers.
      */
     Pump pump(byte[] frame, int outstanding) {
         return new Pump(frame, outstanding);
@@ -96,6 +97,11 @@ final class Floor implements AutoCloseable {
 
         private Pump(byte[] frame, int outstanding) {
             slots = new Semaphore(outstanding);
+            // Up to `outstanding` copies of the frame back to back: every free slot is filled in one write.
+            byte[] batch = new byte[frame.length * outstanding];
+            for (int i = 0; i < outstanding; i++) {
+                System.arraycopy(frame, 0, batch, i * frame.length, frame.length);
+            }
             writer = new Thread(() -> {
                 try {
                     while (!stopped) {
@@ -103,8 +109,10 @@ final class Floor implements AutoCloseable {
                         if (stopped) {
                             break;
                         }
-                        write(frame);
-                        sent.release();
+                        int free = 1 + slots.drainPermits();
+                        out.write(batch, 0, free * frame.length);
+                        out.flush();
+                        sent.release(free);
                     }
                 } catch (Exception e) {
                     failure = e;
