@@ -38,25 +38,26 @@ record BenchOptions(
      * @param latencyWarmup   calls of each side before the measured rounds (JIT, caches)
      * @param latencyRounds   interleaved rounds; each runs one block of the floor and one of pypool
      * @param latencyBlock    calls per block
-     * @param throughputWarmup time each throughput cell runs before it is counted
-     * @param throughputWindow time each throughput cell is counted
+     * @param throughputRounds interleaved rounds per throughput cell (floor and pypool each run once per round)
+     * @param throughputWarmup time each side runs in a round before it is counted (threads ramp up)
+     * @param throughputWindow time each side is counted in a round
      * @param payloadWindow   time each payload cell is measured (at least {@code payloadMinCalls} calls)
      * @param payloadMinCalls fewest round trips per payload cell, however long they take
      * @param startWorkers    pool sizes for cold start
      * @param replacementReps crashes per replacement figure (each on a fresh pool; the median is kept)
      */
     record Sizes(int latencyWarmup, int latencyRounds, int latencyBlock,
-                 Duration throughputWarmup, Duration throughputWindow,
+                 int throughputRounds, Duration throughputWarmup, Duration throughputWindow,
                  Duration payloadWindow, int payloadMinCalls,
                  List<Integer> startWorkers, int replacementReps) {
 
         static Sizes full() {
-            return new Sizes(20_000, 10, 3_000, Duration.ofMillis(500), Duration.ofSeconds(2),
+            return new Sizes(20_000, 10, 3_000, 4, Duration.ofMillis(200), Duration.ofMillis(500),
                     Duration.ofMillis(600), 3, List.of(1, 4, 8), 3);
         }
 
         static Sizes quick() {
-            return new Sizes(1_000, 3, 300, Duration.ofMillis(100), Duration.ofMillis(300),
+            return new Sizes(1_000, 3, 300, 1, Duration.ofMillis(100), Duration.ofMillis(300),
                     Duration.ofMillis(100), 1, List.of(1, 4, 8), 1);
         }
     }

@@ -4,6 +4,7 @@ import io.pypool.PypoolException;
 import io.pypool.PythonPool;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Many callers at once, no-op calls: calls per second for 1, 16 and 64 caller threads on a pool of
  * 1 and of 4 workers, each against the floor with as many frames outstanding (spread over as many
- * floor processes as the pool has workers). Each cell warms up, then counts replies in a window.
+ * floor processes as the pool has workers). Each round of a cell ramps up, then counts replies in a window.
  */
 final class ThroughputBench {
     static final int[] WORKERS = {1, 4};
@@ -26,17 +27,21 @@ final class ThroughputBench {
     /**
      * @param floorPerSecond  replies per second from the floor with {@code callers} frames outstanding
      * @param pypoolPerSecond calls per second through pypool with {@code callers} threads calling
-     * @param percentOfFloor  pypool as a share of the floor
+     * @param percentOfFloor  pypool as a share of the floor, from the medians over rounds
+     * @param roundPercentMin the lowest share in a single round
+     * @param roundPercentMax the highest share in a single round
      * @param errors          calls that failed (saturation, timeouts): should be 0 with default settings
      */
-    record Row(int workers, int callers, double floorPerSecond, double pypoolPerSecond, double percentOfFloor, long errors) {}
+    record Row(int workers, int callers, double floorPerSecond, double pypoolPerSecond, double percentOfFloor,
+               double roundPercentMin, double roundPercentMax, long errors) {}
 
     static Table table(List<Row> rows) {
         Table table = new Table("throughput: no-op calls, default settings (calls/s)",
-                "workers x callers", "floor", "pypool", "% of floor", "errors");
+                "workers x callers", "floor", "pypool", "% of floor", "per round", "errors");
         for (Row r : rows) {
             table.row(r.workers() + " x " + r.callers(), Table.num(r.floorPerSecond(), 0),
-                    Table.num(r.pypoolPerSecond(), 0), Table.percent(r.percentOfFloor()), r.errors());
+                    Table.num(r.pypoolPerSecond(), 0), Table.percent(r.percentOfFloor()),
+                    Table.num(r.roundPercentMin(), 0) + " .. " + Table.percent(r.roundPercentMax()), r.errors());
         }
         return table;
     }
@@ -50,10 +55,7 @@ final class ThroughputBench {
                     floors.add(context.floor());
                 }
                 for (int callers : CALLERS) {
-                    double floor = floor(floors, callers);
-                    LongAdder errors = new LongAdder();
-                    double pypool = pypool(pool, callers, errors);
-                    rows.add(new Row(workers, callers, floor, pypool, 100 * pypool / floor, errors.sum()));
+                    rows.add(cell(pool, floors, workers, callers));
                 }
             } finally {
                 for (Floor f : floors) {
@@ -62,6 +64,40 @@ final class ThroughputBench {
             }
         }
         return rows;
+    }
+
+    /**
+     * One cell in interleaved rounds (floor then pypool, then pypool then floor, ...), each with its
+     * own ramp-up, so that drift in the machine's load hits both sides alike; the medians are kept.
+     */
+    private Row cell(PythonPool pool, List<Floor> floors, int workers, int callers) throws Exception {
+        int rounds = context.sizes().throughputRounds();
+        double[] floor = new double[rounds];
+        double[] pypool = new double[rounds];
+        LongAdder errors = new LongAdder();
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (int r = 0; r < rounds; r++) {
+            if (r % 2 == 0) {
+                floor[r] = floor(floors, callers);
+                pypool[r] = pypool(pool, callers, errors);
+            } else {
+                pypool[r] = pypool(pool, callers, errors);
+                floor[r] = floor(floors, callers);
+            }
+            min = Math.min(min, 100 * pypool[r] / floor[r]);
+            max = Math.max(max, 100 * pypool[r] / floor[r]);
+        }
+        double f = median(floor);
+        double p = median(pypool);
+        return new Row(workers, callers, f, p, 100 * p / f, min, max, errors.sum());
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** The floor for {@code callers}: that many frames outstanding, spread evenly over the processes. */
