@@ -109,7 +109,8 @@ final class Floor implements AutoCloseable {
                         if (stopped) {
                             break;
                         }
-                        int free = 1 + slots.drainPermits();
+                        // Capped: stop() releases a flood of permits to wake this thread, and may do so right here.
+                        int free = Math.min(outstanding, 1 + slots.drainPermits());
                         out.write(batch, 0, free * frame.length);
                         out.flush();
                         sent.release(free);
