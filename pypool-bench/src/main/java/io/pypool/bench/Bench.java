@@ -66,6 +66,10 @@ public final class Bench {
             List<ThroughputBench.Row> rows = new ThroughputBench(context).run();
             report.section("throughput", rows, ThroughputBench.table(rows));
         }
+        if (options.runs("settings")) {
+            List<SettingsBench.Row> rows = new SettingsBench(context).run();
+            report.section("settings", rows, SettingsBench.table(rows));
+        }
         if (options.runs("payload")) {
             List<PayloadBench.Row> rows = new PayloadBench(context).run();
             report.section("payload", rows, PayloadBench.table(rows));

@@ -72,7 +72,7 @@ final class LatencyBench {
         }
     }
 
-    private static Samples block(Call call, int calls) throws Exception {
+    static Samples block(Call call, int calls) throws Exception {
         Samples samples = new Samples(calls);
         for (int i = 0; i < calls; i++) {
             long t0 = System.nanoTime();

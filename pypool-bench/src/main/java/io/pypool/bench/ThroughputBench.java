@@ -93,7 +93,7 @@ final class ThroughputBench {
         return new Row(workers, callers, f, p, 100 * p / f, min, max, errors.sum());
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
@@ -101,7 +101,7 @@ final class ThroughputBench {
     }
 
     /** The floor for {@code callers}: that many frames outstanding, spread evenly over the processes. */
-    private double floor(List<Floor> floors, int callers) throws Exception {
+    double floor(List<Floor> floors, int callers) throws Exception {
         byte[] frame = Floor.noopFrame();
         List<Floor.Pump> pumps = new ArrayList<>();
         for (int i = 0; i < floors.size(); i++) {
@@ -119,7 +119,7 @@ final class ThroughputBench {
         }
     }
 
-    private double pypool(PythonPool pool, int callers, LongAdder errors) throws Exception {
+    double pypool(PythonPool pool, int callers, LongAdder errors) throws Exception {
         LongAdder done = new LongAdder();
         List<Thread> threads = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
