@@ -33,6 +33,9 @@ final class Floor implements AutoCloseable {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         out = process.getOutputStream();
         in = new DataInputStream(process.getInputStream());
+        // Ready when constructed, as a pool is when build() returns: the interpreter's own start
+        // (a tenth of a second, more on a busy machine) must not land in a measured window.
+        roundTrip(noopFrame());
     }
 
     /** pypool's no-op request body, so the floor's JSON work is the same size as the pool's. */

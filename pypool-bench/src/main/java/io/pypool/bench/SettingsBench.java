@@ -66,7 +66,7 @@ final class SettingsBench {
                     double p50 = LatencyBench.block(call, calls).percentile(50) / 1e3;
                     LongAdder errors = new LongAdder();
                     double rate = rounds(() -> throughput.pypool(pool, CALLERS, errors));
-                    rows.add(new Row(s.name(), p50, p50 / floorP50, rate, 100 * rate / floorRate, errors.sum()));
+                    rows.add(new Row(s.name(), p50, p50 / floorP50, rate, ThroughputBench.share(rate, floorRate), errors.sum()));
                 }
             }
         }

@@ -75,8 +75,8 @@ final class ThroughputBench {
         double[] floor = new double[rounds];
         double[] pypool = new double[rounds];
         LongAdder errors = new LongAdder();
-        double min = Double.MAX_VALUE;
-        double max = 0;
+        double min = Double.NaN;
+        double max = Double.NaN;
         for (int r = 0; r < rounds; r++) {
             if (r % 2 == 0) {
                 floor[r] = floor(floors, callers);
@@ -85,12 +85,18 @@ final class ThroughputBench {
                 pypool[r] = pypool(pool, callers, errors);
                 floor[r] = floor(floors, callers);
             }
-            min = Math.min(min, 100 * pypool[r] / floor[r]);
-            max = Math.max(max, 100 * pypool[r] / floor[r]);
+            double percent = share(pypool[r], floor[r]);
+            min = Double.isNaN(min) || percent < min ? percent : min;
+            max = Double.isNaN(max) || percent > max ? percent : max;
         }
         double f = median(floor);
         double p = median(pypool);
-        return new Row(workers, callers, f, p, 100 * p / f, min, max, errors.sum());
+        return new Row(workers, callers, f, p, share(p, f), min, max, errors.sum());
+    }
+
+    /** pypool as a percentage of the floor; none (NaN, printed "-") when the floor stalled for a whole window. */
+    static double share(double pypool, double floor) {
+        return floor > 0 ? 100 * pypool / floor : Double.NaN;
     }
 
     static double median(double[] values) {
