@@ -29,7 +29,7 @@ record BenchOptions(
               --json PATH          where to write the results (default target/bench.json)
               --markdown           also print the tables as markdown (for docs/PERFORMANCE.md)
               --python PATH        the interpreter for the pools and the floor (default: the real python3)
-              --dspy-python PATH   an interpreter with DSPy installed: adds a cold start importing real DSPy
+              --dspy-python PATH   an interpreter with DSPy installed: adds start and replacement rows importing real DSPy
             """;
 
     /**
