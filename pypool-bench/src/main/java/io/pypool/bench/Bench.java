@@ -1,204 +1,132 @@
 package io.pypool.bench;
 
-import io.pypool.CallOptions;
-import io.pypool.PythonPool;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Locale;
+import java.util.Map;
 
 /**
- * Whole-process benchmarks, each printed as one line:
- * <ol>
- *   <li>bare pipe round trip: Java writes a 16-byte-header frame to a minimal Python echo loop and reads it back;</li>
- *   <li>pypool no-op call on one worker, one caller at a time (the same frame size plus JSON and dispatch);</li>
- *   <li>one worker's throughput with many callers: in-flight slots above 1, run on handler threads or
- *       pipelined through one thread ({@code handlerThreads(1)});</li>
- *   <li>time to ready for one worker and for four, when the handler module takes 2 s to import.</li>
- * </ol>
- * Timings are medians over several rounds, after warm-up. Run: {@code java -jar pypool-bench/target/pypool-bench.jar}.
+ * pypool against the floor, in one run: latency, throughput, payloads, cold start and replacement
+ * after a crash, printed side by side and written as JSON. The floor is a bare Python echo process
+ * on the same interpreter, same pipes and same framing (see {@link Floor}); pools use default
+ * settings, because defaults are what most users run.
+ *
+ * <p>Run: {@code ./mvnw -q -B -DskipTests package && java -jar pypool-bench/target/pypool-bench.jar}
+ * ({@code --help} for the options). docs/PERFORMANCE.md says what each figure means.
  */
 public final class Bench {
-    private static final int ROUNDS = 7;
-    private static final int CALLS_PER_ROUND = 20_000;
+    private Bench() {}
 
-    public static void main(String[] args) throws Exception {
-        Path dir = Files.createTempDirectory("pypool-bench");
-        Path echo = copy("bare_echo.py", dir);
-        copy("slow_handlers.py", dir);
-        String python = realPython();
-        System.out.println("python: " + python + ", cores: " + Runtime.getRuntime().availableProcessors()
-                + ", java: " + System.getProperty("java.version"));
+    public static void main(String[] args) {
+        System.exit(run(System.out, args));
+    }
 
-        // Alone, each on an otherwise idle machine: the figures a single caller sees.
-        double bareAlone;
-        try (BareEcho bare = new BareEcho(python, echo)) {
-            bareAlone = alternatingMedians(bare::roundTrip)[0];
-        }
-        double callAlone;
-        try (PythonPool pool = PythonPool.builder().name("bench").workers(1).handlerModules("pypool.examples").build()) {
-            callAlone = alternatingMedians(() -> pool.call("echo", null))[0];
-        }
-        System.out.printf("alone: bare pipe round trip %5.1f µs, pypool no-op call %5.1f µs = %.2fx%n",
-                bareAlone, callAlone, callAlone / bareAlone);
-        // Interleaved rounds, so that drift in the machine's state hits both alike. A busier JVM
-        // keeps the CPUs out of deep idle, which makes the bare loop's single wake-up cheaper.
-        for (Duration spin : new Duration[] {Duration.ZERO, Duration.ofNanos(50_000)}) {
-            try (BareEcho bare = new BareEcho(python, echo);
-                 PythonPool pool = PythonPool.builder().name("bench").workers(1).callerSpin(spin)
-                         .handlerModules("pypool.examples").build()) {
-                double[] m = alternatingMedians(bare::roundTrip, () -> pool.call("echo", null));
-                System.out.printf("interleaved, callerSpin %2d µs: bare %5.1f µs, pypool %5.1f µs = %.2fx%n",
-                        spin.toNanos() / 1000, m[0], m[1], m[1] / m[0]);
+    /** Runs the benchmark; 0 when every chosen section ran, 2 for a bad command line, 1 on a failure. */
+    static int run(PrintStream out, String... args) {
+        BenchOptions options;
+        try {
+            if (List.of(args).contains("--help")) {
+                out.print(BenchOptions.USAGE);
+                return 0;
             }
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            return 2;
         }
-
-        for (int inFlight : new int[] {1, 8, 32}) {
-            try (PythonPool pool = PythonPool.builder().name("bench").workers(1).maxInFlightPerWorker(inFlight)
-                    .maxQueuedCalls(100_000).handlerModules("pypool.examples").build()) {
-                double rate = throughput(pool, 32, Duration.ofSeconds(3));
-                System.out.printf("1 worker, 32 callers, %2d in flight, %2d handler threads: %,9.0f calls/s%n",
-                        inFlight, inFlight, rate);
-            }
-        }
-        for (int inFlight : new int[] {8, 32}) {
-            try (PythonPool pool = PythonPool.builder().name("bench").workers(1).maxInFlightPerWorker(inFlight)
-                    .handlerThreads(1).maxQueuedCalls(100_000).handlerModules("pypool.examples").build()) {
-                double rate = throughput(pool, 32, Duration.ofSeconds(3));
-                System.out.printf("1 worker, 32 callers, %2d in flight,  1 handler thread : %,9.0f calls/s%n", inFlight, rate);
-            }
-        }
-        try (PythonPool pool = PythonPool.builder().name("bench").workers(2).maxQueuedCalls(100_000)
-                .handlerModules("pypool.examples").build()) {
-            System.out.printf("2 workers, 32 callers, 1 in flight each           : %,9.0f calls/s%n",
-                    throughput(pool, 32, Duration.ofSeconds(3)));
-        }
-
-        for (int workers : new int[] {1, 4, 8}) {
-            long t0 = System.nanoTime();
-            try (PythonPool pool = PythonPool.builder().name("bench").workers(workers).pythonPath(dir)
-                    .handlerModules("slow_handlers").environment("BENCH_IMPORT_SECONDS", "2").build()) {
-                System.out.printf("ready, %d worker(s), 2 s import: %6.0f ms%n", workers, (System.nanoTime() - t0) / 1e6);
-            }
+        try {
+            run(out, options);
+            return 0;
+        } catch (Exception e) {
+            e.printStackTrace();
+            return 1;
         }
     }
 
-    /** A minimal Python echo loop on pipes, and one framed round trip to it. */
-    private static final class BareEcho implements AutoCloseable {
-        private final Process process;
-        private final OutputStream out;
-        private final DataInputStream in;
-        private final byte[] frame;
-        private final byte[] reply;
+    static void run(PrintStream out, BenchOptions options) throws Exception {
+        long started = System.nanoTime();
+        String[] python = python(options.python());
+        BenchContext context = BenchContext.create(python[0], options.sizes());
+        Report report = new Report(out);
+        Map<String, Object> machine = machine(python, options);
+        report.put("machine", machine);
+        out.printf(Locale.ROOT, "python %s (%s), java %s, %d cores, load average %.2f%s%n%n", python[1], python[0],
+                machine.get("java"), machine.get("cores"), machine.get("loadAverageAtStart"),
+                options.quick() ? "; --quick: short rounds, figures not for comparison" : "");
 
-        BareEcho(String python, Path script) throws IOException {
-            process = new ProcessBuilder(python, script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            out = process.getOutputStream();
-            in = new DataInputStream(process.getInputStream());
-            byte[] body = "{\"cmd\":\"echo\",\"args\":null}".getBytes(StandardCharsets.UTF_8);
-            frame = new byte[16 + body.length];
-            int len = frame.length - 4;
-            frame[0] = (byte) (len >>> 24);
-            frame[1] = (byte) (len >>> 16);
-            frame[2] = (byte) (len >>> 8);
-            frame[3] = (byte) len;
-            System.arraycopy(body, 0, frame, 16, body.length);
-            reply = new byte[frame.length];
+        if (options.runs("latency")) {
+            LatencyBench.Result r = new LatencyBench(context).run();
+            report.section("latency", r, r.table());
+        }
+        if (options.runs("throughput")) {
+            List<ThroughputBench.Row> rows = new ThroughputBench(context).run();
+            report.section("throughput", rows, ThroughputBench.table(rows));
+        }
+        if (options.runs("settings")) {
+            List<SettingsBench.Row> rows = new SettingsBench(context).run();
+            report.section("settings", rows, SettingsBench.table(rows));
+        }
+        if (options.runs("payload")) {
+            List<PayloadBench.Row> rows = new PayloadBench(context).run();
+            report.section("payload", rows, PayloadBench.table(rows));
+        }
+        List<Handlers> handlers = Handlers.forStart(context, options.dspyPython());
+        if (options.runs("start")) {
+            List<StartBench.Row> rows = new StartBench(context, handlers).run();
+            report.section("coldStart", rows, StartBench.table(rows));
+        }
+        if (options.runs("replacement")) {
+            List<ReplacementBench.Row> rows = new ReplacementBench(context, handlers).run();
+            report.section("replacement", rows, ReplacementBench.table(rows));
+        }
+        if (options.runs("start") && options.dspyPython() == null) {
+            report.note("(no --dspy-python: no real-DSPy rows)");
         }
 
-        void roundTrip() throws IOException {
-            out.write(frame);
-            out.flush();
-            in.readFully(reply);
-        }
-
-        @Override
-        public void close() throws Exception {
-            out.close();
-            process.waitFor();
+        machine.put("loadAverageAtEnd", loadAverage());
+        machine.put("seconds", Math.round((System.nanoTime() - started) / 1e8) / 10.0);
+        report.writeJson(options.json());
+        out.println("JSON: " + options.json().toAbsolutePath());
+        if (options.markdown()) {
+            out.println();
+            out.print(report.markdown());
         }
     }
 
-    interface Op {
-        void run() throws Exception;
+    private static Map<String, Object> machine(String[] python, BenchOptions options) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("python", python[0]);
+        m.put("pythonVersion", python[1]);
+        m.put("java", System.getProperty("java.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        // Other processes' load makes every figure slower, the floor's included: the ratios hold up better.
+        m.put("loadAverageAtStart", loadAverage());
+        m.put("quick", options.quick());
+        m.put("sections", options.sections());
+        return m;
     }
 
-    /** Medians in microseconds per call of each op, measured in alternating rounds after a warm-up of each. */
-    private static double[] alternatingMedians(Op... ops) throws Exception {
-        for (Op op : ops) {
-            for (int i = 0; i < CALLS_PER_ROUND; i++) {
-                op.run(); // warm-up: JIT, page cache, Python's own caches
-            }
-        }
-        double[][] rounds = new double[ops.length][ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
-            for (int k = 0; k < ops.length; k++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < CALLS_PER_ROUND; i++) {
-                    ops[k].run();
-                }
-                rounds[k][r] = (System.nanoTime() - t0) / 1e3 / CALLS_PER_ROUND;
-            }
-        }
-        double[] medians = new double[ops.length];
-        for (int k = 0; k < ops.length; k++) {
-            Arrays.sort(rounds[k]);
-            medians[k] = rounds[k][ROUNDS / 2];
-        }
-        return medians;
+    private static double loadAverage() {
+        return Math.round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() * 100) / 100.0;
     }
 
-    private static double throughput(PythonPool pool, int callers, Duration duration) throws Exception {
-        LongAdder done = new LongAdder();
-        CountDownLatch finished = new CountDownLatch(callers);
-        long warmEnd = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-        long[] window = new long[2];
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < callers; t++) {
-            Thread th = new Thread(() -> {
-                try {
-                    long end = warmEnd + duration.toNanos();
-                    while (System.nanoTime() < end) {
-                        pool.call("echo", null, Void.class, CallOptions.DEFAULTS);
-                        if (System.nanoTime() > warmEnd) {
-                            done.increment();
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    finished.countDown();
-                }
-            });
-            threads.add(th);
-            th.start();
+    /**
+     * The interpreter's real path and version. {@code python3} on the PATH may be a version-manager
+     * shim costing ~100 ms per start; the floor and the pools must run the real binary, the same one.
+     */
+    private static String[] python(String given) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(given == null ? "python3" : given, "-c",
+                "import sys; print(sys.executable); print(sys.version.split()[0])")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String[] lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().split("\n");
+        if (p.waitFor() != 0 || lines.length < 2) {
+            throw new IOException("cannot run " + (given == null ? "python3" : given));
         }
-        finished.await();
-        return done.sum() / (duration.toNanos() / 1e9);
-    }
-
-    private static Path copy(String resource, Path dir) throws IOException {
-        Path target = dir.resolve(resource);
-        try (InputStream in = Bench.class.getResourceAsStream("/bench/" + resource)) {
-            Files.copy(in, target);
-        }
-        return target;
-    }
-
-    private static String realPython() throws Exception {
-        Process p = new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)").start();
-        String path = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        p.waitFor();
-        return path;
+        return new String[] {lines[0].strip(), lines[1].strip()};
     }
 }
