@@ -74,6 +74,10 @@ public final class Bench {
             List<PayloadBench.Row> rows = new PayloadBench(context).run();
             report.section("payload", rows, PayloadBench.table(rows));
         }
+        if (options.runs("memory")) {
+            MemoryBench.Result r = new MemoryBench(context).run();
+            report.section("memory", r, r.table());
+        }
         List<Handlers> handlers = Handlers.forStart(context, options.dspyPython());
         if (options.runs("start")) {
             List<StartBench.Row> rows = new StartBench(context, handlers).run();

@@ -20,12 +20,13 @@ record BenchOptions(
         String dspyPython,
         Sizes sizes) {
 
-    static final List<String> SECTIONS = List.of("latency", "throughput", "settings", "payload", "start", "replacement");
+    static final List<String> SECTIONS = List.of("latency", "throughput", "settings", "payload", "memory", "start",
+            "replacement");
 
     static final String USAGE = """
             usage: java -jar pypool-bench.jar [options]
               --quick              short rounds: a smoke test (< 1 min), figures not for comparison
-              --only a,b,...       sections to run, of: latency, throughput, settings, payload, start, replacement
+              --only a,b,...       sections to run, of: latency, throughput, settings, payload, memory, start, replacement
               --json PATH          where to write the results (default target/bench.json)
               --markdown           also print the tables as markdown (for docs/PERFORMANCE.md)
               --python PATH        the interpreter for the pools and the floor (default: the real python3)
@@ -45,20 +46,22 @@ record BenchOptions(
      * @param payloadMinCalls fewest round trips per payload cell, however long they take
      * @param startWorkers    pool sizes for cold start
      * @param replacementReps crashes per replacement figure (each on a fresh pool; the median is kept)
+     * @param memorySessions  idle sessions opened to measure the heap each one costs
+     * @param memoryCalls     calls made to see whether the heap grows with the number of calls
      */
     record Sizes(int latencyWarmup, int latencyRounds, int latencyBlock,
                  int throughputRounds, Duration throughputWarmup, Duration throughputWindow,
                  Duration payloadWindow, int payloadMinCalls,
-                 List<Integer> startWorkers, int replacementReps) {
+                 List<Integer> startWorkers, int replacementReps, int memorySessions, int memoryCalls) {
 
         static Sizes full() {
             return new Sizes(20_000, 10, 3_000, 4, Duration.ofMillis(200), Duration.ofMillis(500),
-                    Duration.ofMillis(600), 3, List.of(1, 4, 8), 3);
+                    Duration.ofMillis(600), 3, List.of(1, 4, 8), 3, 20_000, 1_000_000);
         }
 
         static Sizes quick() {
             return new Sizes(1_000, 3, 300, 1, Duration.ofMillis(100), Duration.ofMillis(300),
-                    Duration.ofMillis(100), 1, List.of(1, 4, 8), 1);
+                    Duration.ofMillis(100), 1, List.of(1, 4, 8), 1, 2_000, 50_000);
         }
     }
 
