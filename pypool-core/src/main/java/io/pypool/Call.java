@@ -40,6 +40,8 @@ final class Call extends CompletableFuture<Call.Reply> {
     /** The worker it was sent to and the request id it got there; null/0 while it waits. */
     private volatile Worker worker;
     private volatile long requestId;
+    /** When it was written to its worker, on the pool's clock: how long commands take is measured from here. */
+    private volatile long sentNanos;
 
     Call(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos,
          boolean idempotent, Kind kind) {
@@ -107,9 +109,14 @@ final class Call extends CompletableFuture<Call.Reply> {
         return true;
     }
 
-    void sentTo(Worker worker, long requestId) {
+    void sentTo(Worker worker, long requestId, long clockNow) {
         this.requestId = requestId;
+        this.sentNanos = clockNow;
         this.worker = worker;
+    }
+
+    long sentNanos() {
+        return sentNanos;
     }
 
     Worker worker() {

@@ -43,6 +43,7 @@ final class PoolEngine implements PythonPool {
     private final HealthMonitor monitor;
     private final Supervisor supervisor;
     private final Shutdown shutdown;
+    private final CommandTimes commandTimes = new CommandTimes();
     private final CallerSpin spin;
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
@@ -52,7 +53,7 @@ final class PoolEngine implements PythonPool {
         this.mapper = JsonLimits.applied(settings.objectMapper(), settings.maxFrameBytes());
         this.timers = new Timers(name);
         this.replies = new Replies(name, mapper);
-        this.spin = new CallerSpin(settings.callerSpin().toNanos());
+        this.spin = new CallerSpin(settings.callerSpin().toNanos(), commandTimes);
         this.dispatcher = new Dispatcher(this);
         this.sessions = new Sessions(this);
         this.setup = new WorkerSetup(this);
@@ -184,7 +185,6 @@ final class PoolEngine implements PythonPool {
         try {
             // The caller's own timed wait is this call's deadline timer: nothing shared is touched.
             reply = call.get(call.remainingNanos(System.nanoTime()), TimeUnit.NANOSECONDS);
-            spin.record(call, System.nanoTime());
         } catch (TimeoutException e) {
             dispatcher.onDeadline(call);
             reply = outcome(call);
@@ -240,6 +240,10 @@ final class PoolEngine implements PythonPool {
         if (timer != null) {
             call.whenComplete((reply, error) -> timer.cancel(false));
         }
+    }
+
+    CommandTimes commandTimes() {
+        return commandTimes;
     }
 
     /** How many replies arrived while their caller spun (tests check that spinning happens). */

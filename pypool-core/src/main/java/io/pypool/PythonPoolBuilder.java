@@ -232,8 +232,9 @@ public final class PythonPoolBuilder {
      * another while the next ones already wait in its input, so it never idles between calls and
      * small calls cost little more than their pipe round trip. A slow call would delay the ones
      * queued behind it, so a worker is sent calls beyond its threads only while it keeps
-     * answering (it answered, or went from idle to busy, within the last millisecond); otherwise
-     * calls wait in the pool's queue for whichever worker frees up first.
+     * answering (it answered, or went from idle to busy, within the last millisecond) and what it
+     * runs is not a command known to take longer than that; otherwise calls wait in the pool's
+     * queue for whichever worker frees up first.
      */
     public PythonPoolBuilder handlerThreads(int threads) {
         this.handlerThreads = checkRange("handlerThreads", threads, 1, 1024);

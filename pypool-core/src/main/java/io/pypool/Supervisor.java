@@ -115,7 +115,7 @@ final class Supervisor {
 
     private Worker newWorker(int slot) {
         return new Worker("w" + workerIds.incrementAndGet(), slot, settings.maxInFlightPerWorker(),
-                settings.handlerThreads(), pool.clock());
+                settings.handlerThreads(), pool.clock(), pool.commandTimes());
     }
 
     private void requestStart(Worker w) {

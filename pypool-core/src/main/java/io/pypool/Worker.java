@@ -29,6 +29,7 @@ final class Worker {
     static final long PIPELINE_WINDOW_NANOS = 1_000_000;
 
     private final PoolClock clock;
+    private final CommandTimes times;
     private final int inFlightLimit;
     /** Threads that run handlers in the worker: its first this-many unanswered calls are running, the rest wait there. */
     private final int handlerThreads;
@@ -50,6 +51,8 @@ final class Worker {
     private final AtomicBoolean startSettled = new AtomicBoolean();
     /** When (pool clock) it last answered, or went from idle to busy: whether it is keeping up (see {@link #flowing}). */
     private volatile long lastFlowNanos;
+    /** The call it runs now is of a command known to take longer than the pipelining window. */
+    private volatile boolean headSlow;
 
     private volatile WorkerTransport transport;
     private volatile java.util.Set<String> asyncCommands = java.util.Set.of();
@@ -68,8 +71,9 @@ final class Worker {
     private volatile boolean gentle;
     private volatile Function<Call, PypoolException> pendingFailure;
 
-    Worker(String id, int slot, int inFlightLimit, int handlerThreads, PoolClock clock) {
+    Worker(String id, int slot, int inFlightLimit, int handlerThreads, PoolClock clock, CommandTimes times) {
         this.clock = clock;
+        this.times = times;
         long now = clock.nanoTime();
         this.id = id;
         this.slot = slot;
@@ -187,13 +191,14 @@ final class Worker {
      * Whether a call may go to it at {@code now} (pool clock): a handler thread is free (calls of
      * {@code async def} handlers hold none), or the call would wait
      * in its input behind calls that are moving (it answered, or became busy, within {@link
-     * #PIPELINE_WINDOW_NANOS}). A worker stuck on a slow call gets no more calls queued behind
+     * #PIPELINE_WINDOW_NANOS}) and the call it runs is not of a command known to take longer than
+     * that ({@link CommandTimes}). A worker stuck on a slow call gets no more calls queued behind
      * it; they wait in the pool's queue for whichever worker answers first. {@code slotsHeldForIt}:
      * slots already taken for the call in question.
      */
     boolean flowing(long now, int slotsHeldForIt) {
         return inFlight.get() - asyncInFlight.get() - slotsHeldForIt < handlerThreads
-                || now - lastFlowNanos < PIPELINE_WINDOW_NANOS;
+                || (!headSlow && now - lastFlowNanos < PIPELINE_WINDOW_NANOS);
     }
 
     void releaseSlot() {
@@ -262,10 +267,12 @@ final class Worker {
         // One worker's senders only; the write inside never blocks (FrameWriter).
         synchronized (sendOrder) {
             long requestId = nextRequestId.getAndIncrement();
-            call.sentTo(this, requestId);
+            call.sentTo(this, requestId, clock.nanoTime());
             pending.put(requestId, call);
             if (isAsync(call)) {
                 asyncInFlight.incrementAndGet();
+            } else if (pending.size() == 1) {
+                headSlow = knownSlow(call); // it runs at once: what comes next would wait behind it
             }
             FrameCodec.stampHeader(call.frame, FrameCodec.REQUEST, requestId);
             transport.send(call.frame, unansweredBytes.addAndGet(call.frame.length));
@@ -294,6 +301,10 @@ final class Worker {
             return null;
         }
         lastFlowNanos = clockNow;
+        times.record(call.command, clockNow - call.sentNanos());
+        // Requests start in id order: the next one is what runs now, if it was sent.
+        Call next = pending.get(requestId + 1);
+        headSlow = next != null && knownSlow(next);
         unansweredBytes.addAndGet(-call.frame.length);
         if (isAsync(call)) {
             asyncInFlight.decrementAndGet();
@@ -379,6 +390,10 @@ final class Worker {
             }
         }
         return inFlight.get() >= inFlightLimit;
+    }
+
+    private boolean knownSlow(Call call) {
+        return !isAsync(call) && times.slowerThan(call.command, PIPELINE_WINDOW_NANOS);
     }
 
     private boolean isAsync(Call call) {

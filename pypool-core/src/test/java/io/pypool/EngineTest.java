@@ -292,6 +292,36 @@ class EngineTest {
     }
 
     @Test
+    void noCallIsQueuedBehindACommandKnownToBeSlow() throws Exception {
+        AtomicLong now = new AtomicLong();
+        CountDownLatch[] release = {new CountDownLatch(1)};
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("slow")) {
+                release[0].await();
+            }
+            return cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b.clock(now::get));
+        Worker worker = pool.workers()[0];
+        // Taught: "slow" takes 5 ms in the worker (on the pool's clock).
+        CompletableFuture<String> first = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        now.addAndGet(5 * Worker.PIPELINE_WINDOW_NANOS);
+        release[0].countDown();
+        assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        release[0] = new CountDownLatch(1);
+        CompletableFuture<String> second = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 2);
+        // The worker just became busy (within the window), but with a command known to be slow.
+        CompletableFuture<String> quick = pool.callAsync("quick", null, String.class);
+        assertThat(pool.dispatcher().queuedAnonymous()).as("not queued behind it").isEqualTo(1);
+        assertThat(worker.inFlight()).isEqualTo(1);
+        release[0].countDown();
+        assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        assertThat(quick.get(5, TimeUnit.SECONDS)).isEqualTo("quick");
+    }
+
+    @Test
     void aSessionsCallWaitsInThePoolWhileItsWorkerIsStuck() throws Exception {
         AtomicLong now = new AtomicLong();
         CountDownLatch release = new CountDownLatch(1);
