@@ -99,8 +99,10 @@ def _reset_signals_in_child() -> None:
         pass
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Ends this process (and its group) when the JVM that started it is gone, however it went."""
+def die_with_parent(parent_pid: int, watch_thread: bool = True) -> None:
+    """Ends this process (and its group) when the process that started it is gone, however it went.
+    Without the watch thread (the fork server, which must stay single-threaded) the caller checks
+    the parent itself."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -114,6 +116,8 @@ def die_with_parent(parent_pid: int) -> None:
     if parent_pid > 0:
         if os.getppid() != parent_pid:
             end_group_now()
+        if not watch_thread:
+            return
 
         def watch() -> None:
             while True:
@@ -124,7 +128,7 @@ def die_with_parent(parent_pid: int) -> None:
         threading.Thread(target=watch, name="pypool-parent-watch", daemon=True).start()
 
 
-def main(argv: Optional[list] = None) -> int:
+def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pypool.worker")
     parser.add_argument("--worker", default="worker")
     parser.add_argument("--pool", default="pool")
@@ -133,8 +137,29 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--module", action="append", default=[])
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--max-frame-bytes", type=int, default=protocol.DEFAULT_MAX_FRAME_BYTES)
-    opts = parser.parse_args(argv)
+    parser.add_argument("--fork-server", action="store_true",
+                        help="import the modules once and fork workers on request (pypool.forkserver)")
+    return parser.parse_args(argv)
 
+
+def main(argv: Optional[list] = None) -> int:
+    opts = parse_args(argv)
+    if opts.fork_server:
+        from . import forkserver
+        return forkserver.main(opts)
+    channel, own_group = become_worker(opts)
+    failure = import_handler_modules(opts.module)
+    if failure is not None:
+        channel.send(protocol.STARTUP_FAILED, 0, failure)
+        channel.drain()
+        return leave(3)
+    return serve(channel, opts, own_group)
+
+
+def become_worker(opts: argparse.Namespace) -> "tuple[Channel, bool]":
+    """Everything a worker does before user code runs: the channel takes fds 0 and 1, the worker
+    leads its own group and dies with its parent. A spawned worker does this first thing; a forked
+    one right after the fork, with its sockets on fds 0-2."""
     channel = Channel()
     global CHANNEL
     CHANNEL = channel
@@ -144,24 +169,31 @@ def main(argv: Optional[list] = None) -> int:
         os.register_at_fork(after_in_child=_reset_signals_in_child)
     _registry.set_worker_id(opts.worker)
     die_with_parent(opts.parent_pid)
-
-    def leave(code: int) -> int:
-        terminate_rest_of_group()
-        return code
-
     channel.on_broken = lambda: os._exit(leave(0))
+    return channel, own_group
 
-    for module in opts.module:
+
+def leave(code: int) -> int:
+    terminate_rest_of_group()
+    return code
+
+
+def import_handler_modules(modules: "list[str]") -> Optional[bytes]:
+    """Imports the handler modules; for the first that fails, writes its traceback to stderr and
+    returns the body of a STARTUP_FAILED frame."""
+    for module in modules:
         try:
             importlib.import_module(module)
         except BaseException as e:
             tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
             sys.stderr.write(tb)
-            channel.send(protocol.STARTUP_FAILED, 0, protocol.error_body(
-                "startup_failed", type(e).__name__, f"importing handler module '{module}' failed: {e}", tb))
-            channel.drain()
-            return leave(3)
+            return protocol.error_body("startup_failed", type(e).__name__,
+                                       f"importing handler module '{module}' failed: {e}", tb)
+    return None
 
+
+def serve(channel: Channel, opts: argparse.Namespace, own_group: bool) -> int:
+    """Says hello and serves until the end of input; returns the exit code."""
     worker = Worker(channel, opts.worker, opts.max_frame_bytes)
     capabilities = CAPABILITIES + (["process_group"] if own_group else [])
     hello = {"pid": os.getpid(), "pgid": os.getpid() if own_group else None, "worker": opts.worker,
