@@ -12,7 +12,9 @@ A handler module that holds such a resource and can let go of it registers a hoo
     from pypool import forksafe
     forksafe.before_fork(my_cache.close)   # reopened on first use in each worker
 
-(pypool.dspy closes DSPy's disk cache this way.)
+(pypool.dspy closes DSPy's disk cache this way.) What must happen in each worker rather than once
+for all goes in an ``at_worker_start`` hook, which runs before the worker's hello whether it was
+spawned or forked.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 from typing import Callable, Iterable, List
 
 _hooks: List[Callable[[], None]] = []
+_worker_start_hooks: List[Callable[[], None]] = []
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -32,6 +35,18 @@ def before_fork(hook: Callable[[], None]) -> Callable[[], None]:
     safety checks and the first fork. Usable as a decorator."""
     _hooks.append(hook)
     return hook
+
+
+def at_worker_start(hook: Callable[[], None]) -> Callable[[], None]:
+    """Runs ``hook`` in every worker before it says hello: after the imports in a spawned worker,
+    after the fork in a forked one. Whatever it raises fails the worker's start, as an import
+    error would. Usable as a decorator."""
+    _worker_start_hooks.append(hook)
+    return hook
+
+
+def worker_start_hooks() -> List[Callable[[], None]]:
+    return list(_worker_start_hooks)
 
 
 def run_hooks() -> List[str]:

@@ -138,7 +138,7 @@ class ForkServer:
         opts.worker = args["worker"]
         opts.parent_pid = self.pid  # the worker dies with its template
         channel, own_group = worker.become_worker(opts)
-        return worker.serve(channel, opts, own_group)
+        return worker.start(channel, opts, own_group, [])
 
 
 def connect(path: str, token: str, role: str) -> socket.socket:

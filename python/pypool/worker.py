@@ -34,7 +34,7 @@ import time
 import traceback
 from typing import Optional
 
-from . import __version__, _registry, protocol
+from . import __version__, _registry, forksafe, protocol
 from .channel import Channel
 from .serving import CURRENT_REQUEST, Worker  # noqa: F401  (CURRENT_REQUEST: used by pypool.faults)
 
@@ -148,7 +148,13 @@ def main(argv: Optional[list] = None) -> int:
         from . import forkserver
         return forkserver.main(opts)
     channel, own_group = become_worker(opts)
-    failure = import_handler_modules(opts.module)
+    return start(channel, opts, own_group, opts.module)
+
+
+def start(channel: Channel, opts: argparse.Namespace, own_group: bool, modules: "list[str]") -> int:
+    """Imports the handler modules (none in a forked worker: its template did), runs the
+    worker-start hooks, and serves; returns the exit code."""
+    failure = import_handler_modules(modules) or run_worker_start_hooks()
     if failure is not None:
         channel.send(protocol.STARTUP_FAILED, 0, failure)
         channel.drain()
@@ -189,6 +195,20 @@ def import_handler_modules(modules: "list[str]") -> Optional[bytes]:
             sys.stderr.write(tb)
             return protocol.error_body("startup_failed", type(e).__name__,
                                        f"importing handler module '{module}' failed: {e}", tb)
+    return None
+
+
+def run_worker_start_hooks() -> Optional[bytes]:
+    """Runs the ``forksafe.at_worker_start`` hooks; for the first that fails, like an import error."""
+    for hook in forksafe.worker_start_hooks():
+        try:
+            hook()
+        except BaseException as e:
+            tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+            sys.stderr.write(tb)
+            name = f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+            return protocol.error_body("startup_failed", type(e).__name__,
+                                       f"starting worker {_registry.current_worker()} failed in {name}: {e}", tb)
     return None
 
 
