@@ -1,6 +1,8 @@
 """The worker process, started by the JVM as
 ``python /RUNTIME/pypool_worker.py --worker ID --module my_handlers ...`` (``python -m pypool.worker``
-also works, but puts the working directory on sys.path).
+also works, but puts the working directory on sys.path), or forked by the fork server
+(forkserver.py), which has imported the handler modules, with its sockets on fds 0-2. Both run the
+same functions from become_worker on.
 
 Order matters at start: the protocol descriptors are taken over (channel.py) and the worker becomes
 the leader of its own process group before any user module is imported, so that nothing user code
@@ -17,7 +19,7 @@ A worker is its process tree:
 - a process forked from the worker does not hold the protocol's descriptors.
 
 Exit codes: 0 clean end of input (or the host stopped reading), 3 a handler module failed to import
-(after a STARTUP_FAILED frame), 4 the host sent something that is not a frame, 70 the parent died
+or a worker-start hook failed (after a STARTUP_FAILED frame), 4 the host sent something that is not a frame, 70 the parent died
 (when the worker cannot lead its group), killed by SIGKILL after TERM or when the parent died.
 """
 

@@ -140,7 +140,7 @@ class ForkServerTest {
                     .as("forkServer(%s)", fork)
                     .isInstanceOf(PoolStartupException.class)
                     .hasMessageContaining("pool '" + name + "'")
-                    .hasMessageContaining("worker w1 failed to start: exited with code 3")
+                    .hasMessageContaining("failed to start: exited with code 3")
                     .hasMessageContaining("importing handler module 'broken_handlers' failed")
                     .hasMessageContaining("ModuleNotFoundError");
             assertThat(TestPools.workersNamed(name)).isEmpty();
