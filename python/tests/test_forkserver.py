@@ -124,22 +124,21 @@ def test_thread_left_running_at_import_makes_forking_unsafe():
         s.kill()
 
 
-def test_open_sqlite_database_makes_forking_unsafe():
-    s = ForkServerProcess("fork_unsafe_sqlite")
+def hello_of(module, env=None):
+    s = ForkServerProcess(module, env=env)
     try:
-        _, hello = s.read_json(protocol.HELLO)
-        assert any("SQLite database" in r and "cache.db" in r for r in hello["unsafe"]), hello
+        return s.read_json(protocol.HELLO)[1]
     finally:
         s.kill()
+
+
+def test_open_sqlite_database_makes_forking_unsafe():
+    hello = hello_of("fork_unsafe_sqlite")
+    assert any("SQLite database" in r and "cache.db" in r for r in hello["unsafe"]), hello
 
 
 def test_before_fork_hook_that_closes_the_database_makes_forking_safe():
-    s = ForkServerProcess("fork_unsafe_sqlite", env={"PYPOOL_TEST_CLOSE_BEFORE_FORK": "1"})
-    try:
-        _, hello = s.read_json(protocol.HELLO)
-        assert hello["unsafe"] == []
-    finally:
-        s.kill()
+    assert hello_of("fork_unsafe_sqlite", env={"PYPOOL_TEST_CLOSE_BEFORE_FORK": "1"})["unsafe"] == []
 
 
 def test_unsafe_reasons_sees_sockets_and_threads(tmp_path):

@@ -144,11 +144,6 @@ final class ForkServerLauncher implements WorkerLauncher {
                 settings.maxFrameBytes());
     }
 
-    /** Why workers are spawned rather than forked, or null while they are forked. */
-    String spawnReason() {
-        return spawnBecause;
-    }
-
     @Override
     public synchronized void close() {
         if (server != null) {

@@ -156,4 +156,13 @@ class ForkServerTest {
         TestPools.assertNoneAlive(List.of(template, workers.get(0), workers.get(1)));
         assertThat(TestPools.workersNamed("closing")).isEmpty();
     }
+
+    /** Importing DSPy opens its disk cache's SQLite files; pypool.dspy closes them before the fork. */
+    @Test
+    void dspyPoolIsForkedAndItsWorkersServe() throws Exception {
+        PythonPool pool = pools.start(PythonPool.builder().pythonExecutable(DspyPools.python()).workers(2)
+                .handlerModules("pypool.dspy").startupTimeout(Duration.ofSeconds(60)));
+        assertThat(jvmChildren()).doesNotContainAnyElementsOf(TestPools.pids(pool));
+        assertThat(pool.call("dspy.status", null).path("available").asBoolean()).isTrue();
+    }
 }
