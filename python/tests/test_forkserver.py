@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import sys
 
 import pytest
 
@@ -182,3 +183,17 @@ def test_dspy_module_is_safe_to_fork_and_its_workers_serve():
         assert kind == protocol.REPLY_OK and json.loads(body)["available"] is True
     finally:
         s.kill()
+
+
+def test_initialised_cuda_makes_forking_unsafe(monkeypatch):
+    import types
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(is_initialized=lambda: True))
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    assert any("CUDA" in r for r in forksafe.unsafe_reasons())
+    fake.cuda.is_initialized = lambda: False
+    assert not any("CUDA" in r for r in forksafe.unsafe_reasons())
+
+
+def test_platform_without_fork_is_unsafe(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    assert forksafe.unsafe_reasons() == [f"this platform ({sys.platform}) has no os.fork"]

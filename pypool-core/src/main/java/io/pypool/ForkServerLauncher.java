@@ -72,6 +72,7 @@ final class ForkServerLauncher implements WorkerLauncher {
         builder.command().add("--fork-server");
         server = ForkServer.start(settings.name(), builder, spawner.reaper(), blocking, settings.maxFrameBytes());
         Object outcome;
+        long started = System.nanoTime();
         try {
             outcome = server.awaitReady(settings.startupTimeout());
         } catch (InterruptedException e) {
@@ -79,7 +80,12 @@ final class ForkServerLauncher implements WorkerLauncher {
             server.kill("the pool closed while it started");
             throw new IOException("interrupted while the fork server started", e);
         }
-        if (outcome instanceof ForkServer.Ready ready && !ready.unsafe().isEmpty()) {
+        if (outcome instanceof ForkServer.Ready ready) {
+            if (ready.unsafe().isEmpty()) {
+                LOG.info("pool '{}': workers are forked from a fork server (pid {}) that imported the handler modules in {} ms",
+                        settings.name(), server.pid(), (System.nanoTime() - started) / 1_000_000);
+                return;
+            }
             server.close();
             server = null;
             spawnFromNowOn("forking after the imports of " + settings.handlerModules() + " is unsafe: "
