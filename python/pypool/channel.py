@@ -28,16 +28,23 @@ class ChannelClosed(RuntimeError):
     """The channel cannot be used from here (a forked child of the worker)."""
 
 
+def take_over_stdio() -> "tuple[int, int]":
+    """Moves the host's input and output off fd 0 and 1 and returns them; fd 0 then reads nothing
+    and fd 1 writes to stderr. The worker and the fork server both start with this."""
+    in_fd = os.dup(0)
+    out_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)    # user code reading stdin gets EOF, never our frames
+    os.close(devnull)
+    os.dup2(2, 1)          # print(), C libraries and subprocesses writing fd 1 reach stderr
+    for fd in (in_fd, out_fd):
+        os.set_inheritable(fd, False)  # a subprocess of a handler must not hold the pipes open
+    return in_fd, out_fd
+
+
 class Channel:
     def __init__(self) -> None:
-        self.in_fd = os.dup(0)
-        self.out_fd = os.dup(1)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)    # user code reading stdin gets EOF, never our frames
-        os.close(devnull)
-        os.dup2(2, 1)          # print(), C libraries and subprocesses writing fd 1 reach stderr
-        for fd in (self.in_fd, self.out_fd):
-            os.set_inheritable(fd, False)  # a subprocess of a handler must not hold the pipes open
+        self.in_fd, self.out_fd = take_over_stdio()
         os.set_blocking(self.out_fd, False)  # a handler's own write never waits on the host
         self.reader = InputBuffer(self.in_fd)
         self.closed = False

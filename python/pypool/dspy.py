@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import Any, Dict, List, Optional
 
-from . import _registry, command, dspy_lm, dspy_programs, dspy_results
+from . import _registry, command, dspy_lm, dspy_programs, dspy_results, forksafe
 from ._registry import Session
 from .dspy_errors import (DspyUnavailable, LmNotConfigured, ProgramNotFound,  # noqa: F401 (names Java maps)
                           from_dspy_error)
@@ -34,6 +34,18 @@ try:
 except Exception as e:  # ImportError, or a broken install raising anything at import
     _dspy = None
     _import_error = e
+
+
+
+@forksafe.before_fork
+def _close_disk_cache() -> None:
+    """Importing DSPy opens the SQLite files of its disk cache; a fork would share those
+    connections between workers, which SQLite does not allow. Closed in the fork server, each
+    worker opens its own on first use (diskcache connects lazily, per thread)."""
+    disk = getattr(getattr(_dspy, "cache", None), "disk_cache", None)
+    if disk is not None and hasattr(disk, "close"):
+        disk.close()
+
 
 _lock = threading.Lock()
 _lm: Any = None

@@ -2,7 +2,8 @@
 that uses it. Load it as a handler module (``handlerModules("pypool.faults")``); nothing here runs
 unless a test asks for it.
 
-At import, environment variables shape how the worker starts; each applies only to the workers
+At each worker's start (after the imports, or after the fork), environment variables shape how
+the worker starts; each applies only to the workers
 named in ``PYPOOL_FAULT_WORKERS`` (comma-separated ids such as ``w1,w3``; unset means every worker,
 replacements included) and not named in ``PYPOOL_FAULT_SPARE_WORKERS``. Replacements get new ids,
 so naming ids limits a fault to first starts, and sparing ids limits it to all the others:
@@ -31,7 +32,7 @@ import struct
 import threading
 import time
 
-from . import _registry, command, current_worker, protocol
+from . import _registry, command, current_worker, forksafe, protocol
 from . import worker as _worker
 
 
@@ -45,7 +46,11 @@ def _applies() -> bool:
     return (not chosen or current_worker() in chosen) and current_worker() not in _env_list("PYPOOL_FAULT_SPARE_WORKERS")
 
 
-if _applies():
+@forksafe.at_worker_start
+def _start_faults() -> None:
+    # At each worker's start, not at import: a fork server imports this module once for all workers.
+    if not _applies():
+        return
     if os.environ.get("PYPOOL_FAULT_START_DELAY_S"):
         time.sleep(float(os.environ["PYPOOL_FAULT_START_DELAY_S"]))
     if os.environ.get("PYPOOL_FAULT_START_CRASH"):

@@ -1,6 +1,8 @@
 """The worker process, started by the JVM as
 ``python /RUNTIME/pypool_worker.py --worker ID --module my_handlers ...`` (``python -m pypool.worker``
-also works, but puts the working directory on sys.path).
+also works, but puts the working directory on sys.path), or forked by the fork server
+(forkserver.py), which has imported the handler modules, with its sockets on fds 0-2. Both run the
+same functions from become_worker on.
 
 Order matters at start: the protocol descriptors are taken over (channel.py) and the worker becomes
 the leader of its own process group before any user module is imported, so that nothing user code
@@ -17,7 +19,7 @@ A worker is its process tree:
 - a process forked from the worker does not hold the protocol's descriptors.
 
 Exit codes: 0 clean end of input (or the host stopped reading), 3 a handler module failed to import
-(after a STARTUP_FAILED frame), 4 the host sent something that is not a frame, 70 the parent died
+or a worker-start hook failed (after a STARTUP_FAILED frame), 4 the host sent something that is not a frame, 70 the parent died
 (when the worker cannot lead its group), killed by SIGKILL after TERM or when the parent died.
 """
 
@@ -34,7 +36,7 @@ import time
 import traceback
 from typing import Optional
 
-from . import __version__, _registry, protocol
+from . import __version__, _registry, forksafe, protocol
 from .channel import Channel
 from .serving import CURRENT_REQUEST, Worker  # noqa: F401  (CURRENT_REQUEST: used by pypool.faults)
 
@@ -99,8 +101,10 @@ def _reset_signals_in_child() -> None:
         pass
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Ends this process (and its group) when the JVM that started it is gone, however it went."""
+def die_with_parent(parent_pid: int, watch_thread: bool = True) -> None:
+    """Ends this process (and its group) when the process that started it is gone, however it went.
+    Without the watch thread (the fork server, which must stay single-threaded) the caller checks
+    the parent itself."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -114,6 +118,8 @@ def die_with_parent(parent_pid: int) -> None:
     if parent_pid > 0:
         if os.getppid() != parent_pid:
             end_group_now()
+        if not watch_thread:
+            return
 
         def watch() -> None:
             while True:
@@ -124,7 +130,7 @@ def die_with_parent(parent_pid: int) -> None:
         threading.Thread(target=watch, name="pypool-parent-watch", daemon=True).start()
 
 
-def main(argv: Optional[list] = None) -> int:
+def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pypool.worker")
     parser.add_argument("--worker", default="worker")
     parser.add_argument("--pool", default="pool")
@@ -133,8 +139,35 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--module", action="append", default=[])
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--max-frame-bytes", type=int, default=protocol.DEFAULT_MAX_FRAME_BYTES)
-    opts = parser.parse_args(argv)
+    parser.add_argument("--fork-server", action="store_true",
+                        help="import the modules once and fork workers on request (pypool.forkserver)")
+    return parser.parse_args(argv)
 
+
+def main(argv: Optional[list] = None) -> int:
+    opts = parse_args(argv)
+    if opts.fork_server:
+        from . import forkserver
+        return forkserver.main(opts)
+    channel, own_group = become_worker(opts)
+    return start(channel, opts, own_group, opts.module)
+
+
+def start(channel: Channel, opts: argparse.Namespace, own_group: bool, modules: "list[str]") -> int:
+    """Imports the handler modules (none in a forked worker: its template did), runs the
+    worker-start hooks, and serves; returns the exit code."""
+    failure = import_handler_modules(modules) or run_worker_start_hooks()
+    if failure is not None:
+        channel.send(protocol.STARTUP_FAILED, 0, failure)
+        channel.drain()
+        return leave(3)
+    return serve(channel, opts, own_group)
+
+
+def become_worker(opts: argparse.Namespace) -> "tuple[Channel, bool]":
+    """Everything a worker does before user code runs: the channel takes fds 0 and 1, the worker
+    leads its own group and dies with its parent. A spawned worker does this first thing; a forked
+    one right after the fork, with its sockets on fds 0-2."""
     channel = Channel()
     global CHANNEL
     CHANNEL = channel
@@ -144,24 +177,45 @@ def main(argv: Optional[list] = None) -> int:
         os.register_at_fork(after_in_child=_reset_signals_in_child)
     _registry.set_worker_id(opts.worker)
     die_with_parent(opts.parent_pid)
-
-    def leave(code: int) -> int:
-        terminate_rest_of_group()
-        return code
-
     channel.on_broken = lambda: os._exit(leave(0))
+    return channel, own_group
 
-    for module in opts.module:
+
+def leave(code: int) -> int:
+    terminate_rest_of_group()
+    return code
+
+
+def import_handler_modules(modules: "list[str]") -> Optional[bytes]:
+    """Imports the handler modules; for the first that fails, writes its traceback to stderr and
+    returns the body of a STARTUP_FAILED frame."""
+    for module in modules:
         try:
             importlib.import_module(module)
         except BaseException as e:
             tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
             sys.stderr.write(tb)
-            channel.send(protocol.STARTUP_FAILED, 0, protocol.error_body(
-                "startup_failed", type(e).__name__, f"importing handler module '{module}' failed: {e}", tb))
-            channel.drain()
-            return leave(3)
+            return protocol.error_body("startup_failed", type(e).__name__,
+                                       f"importing handler module '{module}' failed: {e}", tb)
+    return None
 
+
+def run_worker_start_hooks() -> Optional[bytes]:
+    """Runs the ``forksafe.at_worker_start`` hooks; for the first that fails, like an import error."""
+    for hook in forksafe.worker_start_hooks():
+        try:
+            hook()
+        except BaseException as e:
+            tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+            sys.stderr.write(tb)
+            name = f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+            return protocol.error_body("startup_failed", type(e).__name__,
+                                       f"starting worker {_registry.current_worker()} failed in {name}: {e}", tb)
+    return None
+
+
+def serve(channel: Channel, opts: argparse.Namespace, own_group: bool) -> int:
+    """Says hello and serves until the end of input; returns the exit code."""
     worker = Worker(channel, opts.worker, opts.max_frame_bytes)
     capabilities = CAPABILITIES + (["process_group"] if own_group else [])
     hello = {"pid": os.getpid(), "pgid": os.getpid() if own_group else None, "worker": opts.worker,

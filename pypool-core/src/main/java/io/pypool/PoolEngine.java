@@ -77,7 +77,8 @@ final class PoolEngine implements PythonPool {
         }
         LOG.info("pool '{}' starting {} workers with {} (Python {}), handler modules {}, run id {}", settings.name(),
                 settings.workers(), interpreter.executable(), interpreter.version(), settings.handlerModules(), settings.runId());
-        return start(settings, pool -> new ProcessLauncher(settings, interpreter.executable(), runtimeDir,
+        return start(settings, pool -> ForkServerLauncher.choose(settings,
+                new ProcessLauncher(settings, interpreter.executable(), runtimeDir, pool.timers().blocking()),
                 pool.timers().blocking()));
     }
 

@@ -39,6 +39,7 @@ record PoolSettings(
         Duration recycleAfterAge,
         long recycleAboveRssBytes,
         boolean reapOrphans,
+        boolean forkServer,
         PoolClock clock,
         Executor callbackExecutor,
         ObjectMapper objectMapper) {}

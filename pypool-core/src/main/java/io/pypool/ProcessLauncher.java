@@ -81,6 +81,10 @@ final class ProcessLauncher implements WorkerLauncher {
         return builder;
     }
 
+    GroupReaper reaper() {
+        return reaper;
+    }
+
     long reaperPid() {
         return reaper.pid();
     }

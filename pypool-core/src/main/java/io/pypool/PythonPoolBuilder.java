@@ -53,6 +53,7 @@ public final class PythonPoolBuilder {
     private Duration recycleAfterAge;
     private long recycleAboveRssBytes;
     private boolean reapOrphans = true;
+    private boolean forkServer = true;
     private PoolClock clock = PoolClock.system();
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
@@ -348,6 +349,21 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Whether workers are forked from a template process that imports the handler modules once
+     * (true, the default) or each spawned as a fresh interpreter that imports them itself (false).
+     * Forked workers are ready in milliseconds and share the imported modules' memory pages; they
+     * behave as spawned ones do in every other way (sessions, recycling, health, process groups).
+     * Where forking is unsafe the pool spawns anyway and logs why once: when the modules leave a
+     * thread running, a socket or a SQLite database open, or CUDA initialised after import (a
+     * module can close such things in a {@code pypool.forksafe.before_fork} hook), or on a platform
+     * without fork. Turn it off for handler modules whose import must run in each worker.
+     */
+    public PythonPoolBuilder forkServer(boolean fork) {
+        this.forkServer = fork;
+        return this;
+    }
+
+    /**
      * The clock behind session idle TTL, health-check intervals and recycling by age; default the
      * system's. Tests pass a clock they advance by hand (pypool-testkit's {@code ManualClock}).
      */
@@ -400,7 +416,7 @@ public final class PythonPoolBuilder {
                 startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, inFlight,
                 maxInFlightPerSession, maxQueuedCallsPerSession, threads, callerSpin,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
-                maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, clock,
+                maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper);
         return settings;

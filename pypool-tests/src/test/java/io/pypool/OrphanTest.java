@@ -12,6 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 @org.junit.jupiter.api.parallel.Isolated
+// One after the other: a pool started by one test would end the other's stand-in leftover.
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.SAME_THREAD)
 class OrphanTest {
 
     /** Run in a child JVM: builds a pool, prints its worker pids, then waits to be killed. */
@@ -20,6 +22,10 @@ class OrphanTest {
         for (long pid : TestPools.pids(pool)) {
             System.out.println("worker-pid " + pid);
         }
+        // The fork server that forked them: the JVM's child, which must die with it too.
+        ProcessHandle.of(TestPools.pids(pool).get(0)).flatMap(ProcessHandle::parent)
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .ifPresent(p -> System.out.println("template-pid " + p.pid()));
         // Handler children too: a subprocess and a libc fork child, which no Python hook sees.
         System.out.println("worker-pid " + pool.call("t.spawn_child", null, Long.class));
         System.out.println("worker-pid " + pool.call("t.fork_child", java.util.Map.of("libc", true), Long.class));
@@ -29,7 +35,7 @@ class OrphanTest {
     }
 
     @Test
-    void jvmKilledWithSigkillLeavesNoWorkerAndNoHandlerChild() throws Exception {
+    void jvmKilledWithSigkillLeavesNoWorkerNoForkServerAndNoHandlerChild() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "-Dpypool.testPythonPath=" + TestPools.TEST_HANDLERS.toAbsolutePath(),
@@ -39,11 +45,12 @@ class OrphanTest {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null && !line.equals("ready")) {
-                if (line.startsWith("worker-pid ")) {
-                    pids.add(Long.parseLong(line.substring(11)));
+                if (line.startsWith("worker-pid ") || line.startsWith("template-pid ")) {
+                    pids.add(Long.parseLong(line.substring(line.indexOf(' ') + 1)));
                 }
             }
-            assertThat(pids).hasSize(5).allSatisfy(pid -> assertThat(TestPools.alive(pid)).isTrue());
+            // 3 workers, their fork server, and 2 handler children.
+            assertThat(pids).hasSize(6).allSatisfy(pid -> assertThat(TestPools.alive(pid)).isTrue());
             child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
             child.waitFor();
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))

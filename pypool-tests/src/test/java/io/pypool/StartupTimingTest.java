@@ -10,7 +10,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.parallel.Isolated;
 
 /**
- * Start-up behaviour read from the workers' own import timestamps. Isolated from the parallel
+ * Start-up behaviour of spawned workers ({@code forkServer(false)}: each imports the modules
+ * itself), read from the workers' own import timestamps. Isolated from the parallel
  * suite: on a loaded 2-core machine other tests' Python starts would blur the timestamps.
  */
 @Isolated
@@ -23,7 +24,7 @@ class StartupTimingTest {
     void workersStartInParallel() throws Exception {
         // Each worker sleeps 1.5 s at import; started one after another, four would need 6 s.
         // The handshake times tell whether starts overlapped without timing the test itself.
-        PythonPool pool = pools.start(TestPools.builder().handlerModules("slow_import_handlers").workers(4)
+        PythonPool pool = pools.start(TestPools.builder().forkServer(false).handlerModules("slow_import_handlers").workers(4)
                 .environment("PYPOOL_TEST_IMPORT_DELAY_S", "1.5"));
         List<Double> importedAt = importTimesOfEveryWorker(pool, 4);
         double spread = importedAt.stream().mapToDouble(d -> d).max().orElseThrow()
@@ -33,7 +34,7 @@ class StartupTimingTest {
 
     @Test
     void startsAreThrottledToMaxConcurrentStarts() throws Exception {
-        PythonPool pool = pools.start(TestPools.builder().handlerModules("slow_import_handlers").workers(3)
+        PythonPool pool = pools.start(TestPools.builder().forkServer(false).handlerModules("slow_import_handlers").workers(3)
                 .maxConcurrentStarts(1).environment("PYPOOL_TEST_IMPORT_DELAY_S", "0.4"));
         List<Double> importedAt = importTimesOfEveryWorker(pool, 3);
         importedAt.sort(Double::compare);

@@ -23,14 +23,16 @@ final class StartBench {
     /**
      * @param readyMs     from {@code build()} called to {@code build()} returned
      * @param vsOneWorker readyMs against the same mode and handlers with one worker
+     * @param memory      the workers' memory once ready (PSS: shared pages counted once)
      */
-    record Row(String mode, String handlers, int workers, double readyMs, double vsOneWorker) {}
+    record Row(String mode, String handlers, int workers, double readyMs, double vsOneWorker, WorkerMemory memory) {}
 
     static Table table(List<Row> rows) {
         Table table = new Table("cold start: build() until every worker is ready (ms)",
-                "mode, handlers", "workers", "ready ms", "vs 1 worker");
+                "mode, handlers", "workers", "ready ms", "vs 1 worker", "workers' PSS MB", "+ template MB");
         for (Row r : rows) {
-            table.row(r.mode() + ", " + r.handlers(), r.workers(), Table.num(r.readyMs(), 0), Table.ratio(r.vsOneWorker()));
+            table.row(r.mode() + ", " + r.handlers(), r.workers(), Table.num(r.readyMs(), 0), Table.ratio(r.vsOneWorker()),
+                    Table.num(r.memory().workersPss() / 1e6, 1), Table.num(r.memory().templatePss() / 1e6, 1));
         }
         return table;
     }
@@ -41,28 +43,28 @@ final class StartBench {
             for (Handlers h : handlers) {
                 // Untimed: the first start of a module reads it from disk and writes its bytecode
                 // cache; "cold" here means new processes, as after a deploy, not a cold disk.
-                readyMillis(mode, h, 1);
+                measure(mode, h, 1, Double.NaN);
                 double one = Double.NaN;
                 for (int workers : context.sizes().startWorkers()) {
-                    double ms = readyMillis(mode, h, workers);
+                    Row row = measure(mode, h, workers, one);
                     if (workers == 1) {
-                        one = ms;
+                        one = row.readyMs();
                     }
-                    rows.add(new Row(mode.name(), h.name(), workers, ms, ms / one));
+                    rows.add(workers == 1 ? new Row(row.mode(), row.handlers(), 1, one, 1.0, row.memory()) : row);
                 }
             }
         }
         return rows;
     }
 
-    private double readyMillis(StartMode mode, Handlers h, int workers) throws Exception {
+    private Row measure(StartMode mode, Handlers h, int workers, double oneWorkerMs) throws Exception {
         PythonPoolBuilder builder = h.settings().apply(mode.settings().apply(
                 context.defaultPool("bench-start", workers)));
         long t0 = System.nanoTime();
         try (PythonPool pool = builder.build()) {
             double ms = (System.nanoTime() - t0) / 1e6;
             h.checkServes(pool);
-            return ms;
+            return new Row(mode.name(), h.name(), workers, ms, ms / oneWorkerMs, WorkerMemory.of(pool));
         }
     }
 }

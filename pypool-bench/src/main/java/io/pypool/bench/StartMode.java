@@ -6,13 +6,15 @@ import java.util.function.UnaryOperator;
 
 /**
  * A way of starting workers, as builder settings. Cold start and replacement are measured once per
- * mode, so comparing a new mode with spawning is one more entry in {@link #ALL}: for a fork-server
- * option, spawn becomes {@code b -> b.forkServer(false)} and the new line is
- * {@code new StartMode("fork-server", b -> b.forkServer(true))}.
+ * mode, so comparing a new mode is one more entry in {@link #ALL}.
  */
 record StartMode(String name, UnaryOperator<PythonPoolBuilder> settings) {
 
-    /** Spawn is what this build does: a fresh interpreter per worker, which imports everything itself. */
+    /**
+     * The fork server (the default: one template imports the handler modules once and forks the
+     * workers) and spawning (a fresh interpreter per worker, which imports everything itself).
+     */
     static final List<StartMode> ALL = List.of(
-            new StartMode("spawn", UnaryOperator.identity()));
+            new StartMode("fork-server", b -> b.forkServer(true)),
+            new StartMode("spawn", b -> b.forkServer(false)));
 }

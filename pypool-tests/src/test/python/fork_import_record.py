@@ -1,0 +1,14 @@
+"""Appends this process's pid to the file PYPOOL_TEST_IMPORT_RECORD names, each time it is imported."""
+import os
+
+import pypool
+
+_record = os.environ.get("PYPOOL_TEST_IMPORT_RECORD")
+if _record:
+    with open(_record, "a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+@pypool.command("fr.parent")
+def parent() -> int:
+    return os.getppid()
