@@ -239,3 +239,15 @@ def np_nested():
 @pypool.command("np.double")
 def np_double(array):
     return array * 2
+
+
+# -- the README's binary examples, as written there ---------------------------------------------
+@pypool.command("blob.digest")
+def digest(data: bytes, algorithm: str = "sha256") -> dict:
+    import hashlib
+    return {"algorithm": algorithm, "digest": hashlib.new(algorithm, data).digest(), "size": len(data)}
+
+
+@pypool.command("stats.standardize")
+def standardize(x):                      # np.ndarray, float64, shape (2, 3)
+    return (x - x.mean()) / x.std()      # arrives in Java as an NdArray

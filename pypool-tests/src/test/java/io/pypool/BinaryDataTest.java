@@ -206,4 +206,15 @@ class BinaryDataTest {
         assertThat(mine.writeValueAsString(Map.of("b", new byte[] {1, 2, 3}))).isEqualTo(before).isEqualTo("{\"b\":\"AQID\"}");
         assertThat(mine.getRegisteredModuleIds()).isEmpty();
     }
+
+    record Digest(String algorithm, byte[] digest, int size) {}
+
+    @Test
+    void theReadmeExampleGetsRawDigestBytes() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().workers(1));
+        byte[] photo = random(5000);
+        Digest d = pool.call("blob.digest", Map.of("data", photo), Digest.class);
+        assertThat(d.digest()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(photo));
+        assertThat(d.size()).isEqualTo(5000);
+    }
 }

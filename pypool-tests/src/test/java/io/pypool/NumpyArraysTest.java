@@ -79,4 +79,14 @@ class NumpyArraysTest {
         assertThat(doubled.shape()).containsExactly(2, 2);
         assertThat(doubled.asFloats()).containsExactly(3f, -4f, 6f, 0f);
     }
+
+    @Test
+    void theReadmeExampleStandardizes() throws Exception {
+        PythonPool pool = pool();
+        NdArray x = NdArray.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        double[] z = pool.call("stats.standardize", Map.of("x", x), NdArray.class).asDoubles();
+        assertThat(z).hasSize(6);
+        assertThat(z[0]).isCloseTo(-1.4638501094227998, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(z[5]).isCloseTo(1.4638501094227998, org.assertj.core.data.Offset.offset(1e-12));
+    }
 }
