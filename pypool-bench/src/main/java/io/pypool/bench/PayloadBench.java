@@ -10,7 +10,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * 10 MB String echoed (JSON), in MB/s of payload each way (20 MB moved per call), and the no-op
  * call's median latency on the same pool. Run:
  * {@code java -cp pypool-bench/target/pypool-bench.jar io.pypool.bench.PayloadBench [rounds] [noop]};
- * with {@code noop}, only the no-op latency (to compare builds in alternating runs).
+ * with {@code noop}, only the no-op latency (to compare builds in alternating runs); with
+ * {@code beside}, small calls' latency on one worker alone and while 10 MB echoes run beside them
+ * (what a big frame holding the worker's pipes costs other calls).
  */
 public final class PayloadBench {
     private static final int SIZE = 10 * 1024 * 1024;
@@ -19,6 +21,10 @@ public final class PayloadBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         if (args.length > 1 && args[1].equals("noop")) {
             noop(rounds);
+            return;
+        }
+        if (args.length > 1 && args[1].equals("beside")) {
+            beside();
             return;
         }
         byte[] bytes = new byte[SIZE];
@@ -68,6 +74,45 @@ public final class PayloadBench {
             Arrays.sort(noop);
             System.out.printf("no-op call: median %5.1f µs, best %5.1f µs (%d rounds of 20,000)%n", median(noop), noop[0], rounds);
         }
+    }
+
+    private static void beside() throws Exception {
+        byte[] bytes = new byte[SIZE];
+        try (PythonPool pool = PythonPool.builder().name("payload-bench").workers(1).maxInFlightPerWorker(4)
+                .handlerThreads(2).maxFrameBytes(64 << 20).handlerModules("pypool.examples").build()) {
+            for (int i = 0; i < 20_000; i++) {
+                pool.call("echo", null);
+            }
+            System.out.println("small calls alone:        " + latencies(pool, 2_000));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger big = new java.util.concurrent.atomic.AtomicInteger();
+            Thread t = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        check(pool.call("echo", Map.of("value", bytes), byte[].class).length);
+                        big.incrementAndGet();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            String during = latencies(pool, 2_000);
+            stop.set(true);
+            t.join();
+            System.out.println("beside 10 MB byte[] echoes: " + during + " (" + big.get() + " big echoes meanwhile)");
+        }
+    }
+
+    private static String latencies(PythonPool pool, int calls) throws Exception {
+        double[] us = new double[calls];
+        for (int i = 0; i < calls; i++) {
+            long t0 = System.nanoTime();
+            pool.call("echo", null);
+            us[i] = (System.nanoTime() - t0) / 1e3;
+        }
+        Arrays.sort(us);
+        return String.format("p50 %7.1f µs, p99 %8.1f µs, max %8.1f µs", us[calls / 2], us[calls * 99 / 100], us[calls - 1]);
     }
 
     interface Call {
