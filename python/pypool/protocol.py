@@ -37,7 +37,7 @@ import json
 import os
 import re
 import struct
-from typing import Any, BinaryIO, List, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Optional, Sequence, Tuple, Union
 
 from . import attachments
 from .attachments import Attached
@@ -162,14 +162,28 @@ _ENCODE_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 def encode_body(value: Any) -> bytes:
     """A value as a JSON body. Raises NestingTooDeep past MAX_NESTING_DEPTH, and whatever the
     encoder raises for values JSON has no form for (sets, NaN, circular references...)."""
-    return _encode_with(_ENCODE, _ENCODE_ASCII, value)
+    # The hot path: kept inline (it is _encode_with, without a call more per reply).
+    try:
+        text = _ENCODE(value)
+        try:
+            payload = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: UTF-8 has no form for them, JSON escapes do
+            payload = _ENCODE_ASCII(value).encode("ascii")
+    except RecursionError:
+        raise NestingTooDeep() from None
+    if len(payload) > MAX_NESTING_DEPTH and too_deep(payload):
+        raise NestingTooDeep()
+    return payload
 
 
-def encode_result(value: Any) -> Tuple[bytes, List[Any]]:
+_NO_PARTS: Tuple[Any, ...] = ()
+
+
+def encode_result(value: Any) -> Tuple[bytes, Sequence[Any]]:
     """A result as (JSON payload, attachments). Values without bytes or arrays take the plain
     encoder (no attachments); the encoder refusing a type is the sign to look for them."""
     try:
-        return encode_body(value), []
+        return encode_body(value), _NO_PARTS
     except TypeError:
         pass
     collector = attachments.Collector()
@@ -181,6 +195,7 @@ def encode_result(value: Any) -> Tuple[bytes, List[Any]]:
 
 
 def _encode_with(encode: Any, encode_ascii: Any, value: Any, reset: Any = None) -> bytes:
+    """encode_body with other encoders; reset runs before the ASCII pass."""
     try:
         text = encode(value)
         try:

@@ -40,7 +40,7 @@ def test_bytes_round_trip_in_place_of_their_markers_all_256_values_and_empty():
 
 
 def test_a_value_without_bytes_is_bare_json_without_the_flag():
-    assert protocol.encode_result({"a": [1, "x"]}) == (b'{"a":[1,"x"]}', [])
+    assert protocol.encode_result({"a": [1, "x"]}) == (b'{"a":[1,"x"]}', ())
     data = protocol.encode(protocol.REQUEST, 1, b'{"a":1}')
     assert data[5] == 0
     assert read(data)[2] == b'{"a":1}'
