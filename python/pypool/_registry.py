@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, Callable, Dict, List, Optional
 
 SESSION_PARAMETER = "session"
@@ -54,6 +55,8 @@ class Command:
                 f"(pool.session(id) or pool.newSession()), not anonymously")
         if args is None:
             args = {}
+        elif not isinstance(args, (dict, list)) and _binary(args):
+            args = [args]  # call("cmd", byteArray): the bytes are the one positional argument
         if isinstance(args, dict):
             # Checking names first (cheap) keeps a TypeError raised *inside* the handler from being
             # mistaken for a bad call; inspect's bind() is only used to word the error.
@@ -153,3 +156,11 @@ def async_commands() -> List[str]:
 
 def _where(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+
+
+def _binary(value: Any) -> bool:
+    """bytes, or a NumPy array (only if NumPy is loaded already: it is never imported for this)."""
+    if isinstance(value, bytes):
+        return True
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.ndarray)

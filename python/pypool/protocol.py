@@ -4,12 +4,16 @@ Every frame is::
 
     u32  length of what follows (header rest + body), big-endian
     u8   kind
-    u8   flags      (bit 0 reserved for binary attachments; none are defined yet)
+    u8   flags      (bit 0: the body has binary attachments; other bits are zero)
     u16  reserved   (zero)
     u64  request id (0 for frames that answer no request, such as HELLO)
-    ...  body: UTF-8 JSON
+    ...  body: UTF-8 JSON, or with flag bit 0 JSON and attachments (attachments.py has the layout)
 
-Kinds 1-6 exist today; new kinds (stream chunks, attachments) take new numbers and a peer that
+Only REQUEST and REPLY_OK frames carry attachments: a ``bytes`` value (Java ``byte[]``) or a NumPy
+array (Java ``NdArray``) travels as raw bytes beside the JSON, named in it by a marker object. A
+frame without them is bare JSON, byte for byte as it always was.
+
+Kinds 1-6 exist today; new kinds (stream chunks) take new numbers and a peer that
 does not know a kind treats the frame as a protocol error.
 
 A REQUEST body is ``{"cmd": str, "args": object | array | null, "session": str | null,
@@ -33,7 +37,10 @@ import json
 import os
 import re
 import struct
-from typing import Any, BinaryIO, Optional, Tuple
+from typing import Any, BinaryIO, Optional, Sequence, Tuple, Union
+
+from . import attachments
+from .attachments import Attached
 
 HEADER = struct.Struct(">IBBHQ")
 HEADER_REST = HEADER.size - 4  # bytes counted by the length field besides the body
@@ -65,17 +72,38 @@ def encode(kind: int, request_id: int, body: bytes) -> bytes:
     return HEADER.pack(HEADER_REST + len(body), kind, 0, 0, request_id) + body
 
 
-def read_frame(stream: BinaryIO, max_frame_bytes: int) -> Optional[Tuple[int, int, bytes]]:
-    """Reads one frame as (kind, request id, body); None at a clean end of input."""
+def encode_attached(kind: int, request_id: int, payload: bytes, parts: Sequence[Any]) -> bytes:
+    """A frame whose body is JSON and attachments (see attachments.py)."""
+    pieces = attachments.body_pieces(payload, parts)
+    size = attachments.body_size(payload, parts)
+    return b"".join([HEADER.pack(HEADER_REST + size, kind, attachments.FLAG, 0, request_id), *pieces])
+
+
+def read_frame(stream: BinaryIO, max_frame_bytes: int) -> Optional[Tuple[int, int, Union[bytes, Attached]]]:
+    """Reads one frame as (kind, request id, body); None at a clean end of input. The body is
+    bytes, or an Attached when the frame carries attachments (decode_body reads both)."""
     head = stream.read(HEADER.size)
     if not head:
         return None
     if len(head) < HEADER.size:
         raise ProtocolError(f"input ended inside a frame header ({len(head)} of {HEADER.size} bytes)")
-    length, kind, _flags, _reserved, request_id = HEADER.unpack(head)
+    length, kind, flags, _reserved, request_id = HEADER.unpack(head)
     if length < HEADER_REST or length - HEADER_REST > max_frame_bytes:
         raise ProtocolError(f"frame length {length} is outside 12..{max_frame_bytes + HEADER_REST}")
+    if flags & ~attachments.FLAG:
+        raise ProtocolError(f"unknown frame flags {flags:#04x}")
     size = length - HEADER_REST
+    if flags:
+        # Read into a bytearray: NumPy arguments become writable views of it, with no copy.
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            n = stream.readinto(view[got:])
+            if not n:
+                raise ProtocolError(f"input ended inside a frame body ({got} of {size} bytes)")
+            got += n
+        return kind, request_id, Attached(buffer)
     body = stream.read(size) if size else b""
     if len(body) < size:
         raise ProtocolError(f"input ended inside a frame body ({len(body)} of {size} bytes)")
@@ -111,12 +139,17 @@ def too_deep(payload: bytes) -> bool:
     return False
 
 
-def decode_body(body: bytes) -> Any:
-    """A request body as a JSON value: strict UTF-8, MAX_NESTING_DEPTH at most."""
+def decode_body(body: Union[bytes, Attached]) -> Any:
+    """A request body as a JSON value: strict UTF-8, MAX_NESTING_DEPTH at most. An Attached body
+    has its attachments where their markers were: bytes, or NumPy arrays."""
+    hook = None
+    if isinstance(body, Attached):
+        body, parts = attachments.split(body.buffer)
+        hook = attachments.marker_hook(parts)
     if len(body) > MAX_NESTING_DEPTH and too_deep(body):  # shorter text cannot nest that deep
         raise NestingTooDeep()
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), object_hook=hook)
     except RecursionError:
         raise NestingTooDeep() from None
 
@@ -129,12 +162,48 @@ _ENCODE_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 def encode_body(value: Any) -> bytes:
     """A value as a JSON body. Raises NestingTooDeep past MAX_NESTING_DEPTH, and whatever the
     encoder raises for values JSON has no form for (sets, NaN, circular references...)."""
+    # The hot path: kept inline (it is _encode_with, without a call more per reply).
     try:
         text = _ENCODE(value)
         try:
             payload = text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: UTF-8 has no form for them, JSON escapes do
             payload = _ENCODE_ASCII(value).encode("ascii")
+    except RecursionError:
+        raise NestingTooDeep() from None
+    if len(payload) > MAX_NESTING_DEPTH and too_deep(payload):
+        raise NestingTooDeep()
+    return payload
+
+
+_NO_PARTS: Tuple[Any, ...] = ()
+
+
+def encode_result(value: Any) -> Tuple[bytes, Sequence[Any]]:
+    """A result as (JSON payload, attachments). Values without bytes or arrays take the plain
+    encoder (no attachments); the encoder refusing a type is the sign to look for them."""
+    try:
+        return encode_body(value), _NO_PARTS
+    except TypeError:
+        pass
+    collector = attachments.Collector()
+    options = dict(separators=(",", ":"), allow_nan=False, default=collector.default)
+    payload = _encode_with(json.JSONEncoder(ensure_ascii=False, **options).encode,
+                           lambda v: json.JSONEncoder(**options).encode(v), value,
+                           reset=collector.parts.clear)
+    return payload, collector.parts
+
+
+def _encode_with(encode: Any, encode_ascii: Any, value: Any, reset: Any = None) -> bytes:
+    """encode_body with other encoders; reset runs before the ASCII pass."""
+    try:
+        text = encode(value)
+        try:
+            payload = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: UTF-8 has no form for them, JSON escapes do
+            if reset is not None:
+                reset()  # the second pass collects the attachments again
+            payload = encode_ascii(value).encode("ascii")
     except RecursionError:
         raise NestingTooDeep() from None
     if len(payload) > MAX_NESTING_DEPTH and too_deep(payload):

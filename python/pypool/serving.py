@@ -46,7 +46,7 @@ class Request:
 
     __slots__ = ("request_id", "body", "received")
 
-    def __init__(self, request_id: int, body: bytes) -> None:
+    def __init__(self, request_id: int, body: "bytes | protocol.Attached") -> None:
         self.request_id = request_id
         self.body = body
         self.received = time.monotonic()
@@ -346,7 +346,8 @@ class Worker:
 
     def _reply(self, request_id: int, name: str, result: Any) -> None:
         try:
-            payload = protocol.encode_body(result)
+            # bytes, bytearray, memoryview and NumPy arrays become attachments beside the JSON
+            payload, parts = protocol.encode_result(result)
         except protocol.NestingTooDeep as e:
             self._error(request_id, "unserializable_result", "NestingTooDeep",
                         f"the result of '{name}' cannot be sent: {e}")
@@ -355,13 +356,18 @@ class Worker:
             self._error(request_id, "unserializable_result", type(e).__name__,
                         f"the result of '{name}' is not JSON-serializable: {_describe(e)}")
             return
-        if len(payload) > self.max_frame_bytes:
+        size = protocol.attachments.body_size(payload, parts) if parts else len(payload)
+        if size > self.max_frame_bytes:
+            what = f" ({len(parts)} binary attachments and their JSON)" if parts else ""
             self._error(request_id, "result_too_large", "ResultTooLarge",
-                        f"the result of '{name}' is {len(payload)} bytes, over the frame limit of "
+                        f"the result of '{name}' is {size} bytes{what}, over the frame limit of "
                         f"{self.max_frame_bytes} bytes")
             return
         self._count(error=False)
-        self.channel.send(protocol.REPLY_OK, request_id, payload)
+        if parts:
+            self.channel.send_raw(protocol.encode_attached(protocol.REPLY_OK, request_id, payload, parts))
+        else:
+            self.channel.send(protocol.REPLY_OK, request_id, payload)
 
     def _dispatch(self, request_id: int, name: str, args: Any, session_id: Optional[str]) -> Any:
         builtin = self._builtins.get(name)

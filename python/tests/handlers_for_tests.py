@@ -170,3 +170,8 @@ async def async_fail(message: str) -> None:
 async def async_session(by: int, *, session) -> int:
     session["n"] = session.get("n", 0) + by
     return session["n"]
+
+
+@pypool.command("t.bytes")
+def make_bytes(size: int) -> bytes:
+    return b"z" * size

@@ -60,6 +60,13 @@ class WorkerProcess:
     def call(self, cmd, args=None, session=None, **fields):
         return self.reply(self.send(cmd, args, session, **fields))
 
+    def call_raw(self, cmd, args=None):
+        """A call whose reply body is returned as read (bytes, or an Attached)."""
+        rid = self.send(cmd, args)
+        kind, reply_id, body = self.read()
+        assert (kind, reply_id) == (protocol.REPLY_OK, rid), body
+        return body
+
     def close(self):
         self.proc.stdin.close()
         code = self.proc.wait(timeout=10)

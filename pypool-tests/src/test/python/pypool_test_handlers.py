@@ -176,3 +176,78 @@ async def async_sleep(ms: float) -> float:
     import asyncio
     await asyncio.sleep(ms / 1000.0)
     return ms
+
+
+# -- binary data: bytes and NumPy arrays travel as attachments ----------------------------------
+def _describe_binary(value):
+    """What arrived, as JSON: bytes as their type, length and hash, containers walked."""
+    import hashlib
+    if isinstance(value, bytes):
+        return {"type": "bytes", "len": len(value), "sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, dict):
+        return {k: _describe_binary(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_describe_binary(v) for v in value]
+    return type(value).__name__
+
+
+@pypool.command("bin.describe")
+def bin_describe(value=None):
+    return _describe_binary(value)
+
+
+@pypool.command("bin.whole")
+def bin_whole(*values):
+    """Called with raw bytes as the whole argument: they are its one positional argument."""
+    return _describe_binary(list(values))
+
+
+@pypool.command("bin.make")
+def bin_make(size: int, nested: bool = False):
+    data = bytes(i % 256 for i in range(256)) * (size // 256) + bytes(i % 256 for i in range(size % 256))
+    if not nested:
+        return data
+    return {"data": data, "list": [bytearray(data[:3]), "text", memoryview(data)[:2]], "size": size}
+
+
+@pypool.command("bin.huge")
+def bin_huge(size: int):
+    return b"\x00" * size
+
+
+@pypool.command("np.info")
+def np_info(array):
+    import numpy as np
+    assert isinstance(array, np.ndarray), type(array)
+    return {"type": type(array).__name__, "dtype": array.dtype.name, "shape": list(array.shape),
+            "sum": float(array.sum()), "view": not array.flags.owndata,
+            "writeable": bool(array.flags.writeable), "first": array.reshape(-1)[:3].tolist()}
+
+
+@pypool.command("np.make")
+def np_make(rows: int, cols: int, dtype: str = "float64"):
+    import numpy as np
+    return np.arange(rows * cols).astype(dtype).reshape(rows, cols)
+
+
+@pypool.command("np.nested")
+def np_nested():
+    import numpy as np
+    return {"t": np.arange(6, dtype=">i4").reshape(2, 3).T, "scalar": np.int64(7), "list": [np.zeros(2, np.float32)]}
+
+
+@pypool.command("np.double")
+def np_double(array):
+    return array * 2
+
+
+# -- the README's binary examples, as written there ---------------------------------------------
+@pypool.command("blob.digest")
+def digest(data: bytes, algorithm: str = "sha256") -> dict:
+    import hashlib
+    return {"algorithm": algorithm, "digest": hashlib.new(algorithm, data).digest(), "size": len(data)}
+
+
+@pypool.command("stats.standardize")
+def standardize(x):                      # np.ndarray, float64, shape (2, 3)
+    return (x - x.mean()) / x.std()      # arrives in Java as an NdArray

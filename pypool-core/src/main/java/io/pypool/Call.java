@@ -13,7 +13,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Call extends CompletableFuture<Call.Reply> {
 
-    record Reply(byte kind, byte[] body, Worker worker) {}
+    /** A worker's answer; attachments is null unless the reply carried binary attachments. */
+    record Reply(byte kind, byte[] body, Worker worker, byte[][] attachments) {
+        Reply(byte kind, byte[] body, Worker worker) {
+            this(kind, body, worker, null);
+        }
+    }
 
     /** What the call is for: a caller's call, a session's restore step, or a pool-internal notice. */
     enum Kind { USER, RESTORE, INTERNAL }

@@ -259,7 +259,7 @@ final class Dispatcher {
         } else if (w.state() == Worker.State.DRAINING) {
             pool.supervisor().finishDrainIfDone(w);
         }
-        call.complete(new Call.Reply(frame.kind(), frame.body(), w));
+        call.complete(new Call.Reply(frame.kind(), frame.body(), w, frame.attachments()));
         call.settle();
     }
 

@@ -11,8 +11,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * The wire format, shared with {@code python/pypool/protocol.py}: a u32 length, then kind (u8),
  * flags (u8), reserved (u16) and request id (u64), then a UTF-8 JSON body. The length counts
- * everything after itself. Unknown kinds and non-zero flags are protocol errors today; they are
- * where stream chunks, cancellation and binary attachments will go.
+ * everything after itself. Unknown kinds and flags are protocol errors.
+ *
+ * <p>Flag bit 0 ({@link #FLAG_ATTACHMENTS}, REQUEST and REPLY_OK only): the body is a u32 JSON
+ * length, the JSON, then each binary attachment as a u32 length and its bytes, to the body's end;
+ * the JSON names them by marker objects ({@link Attachments}). A frame without attachments is
+ * bare JSON, exactly as before, and takes the same code path as before.
  */
 final class FrameCodec {
     static final int HEADER_BYTES = 16;
@@ -29,9 +33,16 @@ final class FrameCodec {
     static final byte STARTUP_FAILED = 5;
     static final byte CANCEL = 6;
 
+    static final byte FLAG_ATTACHMENTS = 1;
+
     private FrameCodec() {}
 
-    record Frame(byte kind, long requestId, byte[] body) {}
+    /** A frame as read; attachments is null for a frame without them (body is then all of its JSON). */
+    record Frame(byte kind, long requestId, byte[] body, byte[][] attachments) {
+        Frame(byte kind, long requestId, byte[] body) {
+            this(kind, requestId, body, null);
+        }
+    }
 
     /** A frame that cannot be read; the worker that sent it is not to be trusted any more. */
     static final class MalformedFrameException extends IOException {
@@ -45,6 +56,16 @@ final class FrameCodec {
      * place once a worker and request id are chosen, and the whole frame goes out in one write.
      */
     static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId)
+            throws IOException {
+        return encodeRequest(mapper, command, args, sessionId, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As above; binary values in the arguments become attachments (with a mapper that has
+     * {@link Attachments#module()}). A body with attachments over maxBodyBytes is refused before
+     * anything is copied; the caller checks the size of one without.
+     */
+    static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId, int maxBodyBytes)
             throws IOException {
         Headroom out = new Headroom(HEADER_BYTES + 64);
         try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
@@ -60,7 +81,10 @@ final class FrameCodec {
             mapper.writeValue(gen, args);
             gen.writeEndObject();
         }
-        return out.toByteArray();
+        if (out.attachments == null) {
+            return out.toByteArray();
+        }
+        return out.attachments.frame(out.buffer(), out.size() - HEADER_BYTES, command, maxBodyBytes);
     }
 
     /**
@@ -69,13 +93,15 @@ final class FrameCodec {
      */
     static void stampDeadline(byte[] frame, long remainingMillis) {
         long ms = Math.max(0, Math.min(remainingMillis, MAX_DEADLINE_MILLIS));
-        int end = DEADLINE_OFFSET + DEADLINE_DIGITS;
+        // With attachments the JSON starts after its u32 length.
+        int offset = (frame[5] & FLAG_ATTACHMENTS) == 0 ? DEADLINE_OFFSET : DEADLINE_OFFSET + 4;
+        int end = offset + DEADLINE_DIGITS;
         int i = end;
         do {
             frame[--i] = (byte) ('0' + ms % 10);
             ms /= 10;
         } while (ms > 0);
-        while (i > DEADLINE_OFFSET) {
+        while (i > offset) {
             frame[--i] = ' ';
         }
     }
@@ -87,7 +113,7 @@ final class FrameCodec {
         frame[2] = (byte) (length >>> 8);
         frame[3] = (byte) length;
         frame[4] = kind;
-        frame[5] = 0;
+        // frame[5], the flags, was set when the body was encoded
         frame[6] = 0;
         frame[7] = 0;
         for (int i = 0; i < 8; i++) {
@@ -118,13 +144,18 @@ final class FrameCodec {
             throw new MalformedFrameException("frame length " + length + " is outside " + HEADER_REST + ".."
                     + ((long) maxBodyBytes + HEADER_REST) + "; the channel starts with " + describe(header, HEADER_BYTES));
         }
-        if (kind < HELLO || kind > STARTUP_FAILED || kind == REQUEST || header[5] != 0 || header[6] != 0 || header[7] != 0) {
+        byte flags = header[5];
+        if (kind < HELLO || kind > STARTUP_FAILED || kind == REQUEST || header[6] != 0 || header[7] != 0
+                || (flags != 0 && (flags != FLAG_ATTACHMENTS || kind != REPLY_OK))) {
             throw new MalformedFrameException("unexpected frame header (kind " + kind + ", flags " + header[5]
                     + "): " + describe(header, HEADER_BYTES));
         }
         long requestId = 0;
         for (int i = 0; i < 8; i++) {
             requestId = (requestId << 8) | (header[8 + i] & 0xFF);
+        }
+        if (flags != 0) {
+            return readAttached(in, kind, requestId, (int) (length - HEADER_REST));
         }
         byte[] body = new byte[(int) (length - HEADER_REST)];
         try {
@@ -133,6 +164,40 @@ final class FrameCodec {
             throw new MalformedFrameException("input ended inside a frame body of " + body.length + " bytes");
         }
         return new Frame(kind, requestId, body);
+    }
+
+    /** The body of a frame with attachments, each read into an array of its own (no copy later). */
+    private static Frame readAttached(DataInputStream in, byte kind, long requestId, int size) throws IOException {
+        try {
+            long left = size;
+            int jsonLength = readLength(in, left, "the JSON");
+            left -= 4 + jsonLength;
+            byte[] json = new byte[jsonLength];
+            in.readFully(json);
+            java.util.List<byte[]> parts = new java.util.ArrayList<>();
+            while (left > 0) {
+                int n = readLength(in, left, "attachment " + parts.size());
+                left -= 4 + n;
+                byte[] part = new byte[n];
+                in.readFully(part);
+                parts.add(part);
+            }
+            return new Frame(kind, requestId, json, parts.toArray(new byte[0][]));
+        } catch (EOFException e) {
+            throw new MalformedFrameException("input ended inside a frame body of " + size + " bytes with attachments");
+        }
+    }
+
+    private static int readLength(DataInputStream in, long left, String what) throws IOException {
+        if (left < 4) {
+            throw new MalformedFrameException("a frame with attachments ends inside the length of " + what);
+        }
+        long n = in.readInt() & 0xFFFFFFFFL;
+        if (n > left - 4) {
+            throw new MalformedFrameException("the length of " + what + " (" + n + " bytes) runs past the end of its "
+                    + "frame (" + (left - 4) + " bytes left)");
+        }
+        return (int) n;
     }
 
     /** Shows raw bytes both as text and hex, since the usual culprit is stray text on the channel. */
@@ -151,11 +216,28 @@ final class FrameCodec {
         return new String(body, StandardCharsets.UTF_8);
     }
 
-    /** A ByteArrayOutputStream that starts with the header's bytes reserved. */
-    private static final class Headroom extends ByteArrayOutputStream {
+    /**
+     * A ByteArrayOutputStream that starts with the header's bytes reserved. It is also where the
+     * attachment serializers, finding it as their generator's output target, put binary values.
+     */
+    private static final class Headroom extends ByteArrayOutputStream implements Attachments.Sink {
+        private Attachments.Outgoing attachments;
+
         Headroom(int size) {
             super(size);
             count = HEADER_BYTES;
+        }
+
+        @Override
+        public int attach(Object data, int length) {
+            if (attachments == null) {
+                attachments = new Attachments.Outgoing();
+            }
+            return attachments.add(data, length);
+        }
+
+        byte[] buffer() {
+            return buf;
         }
     }
 }

@@ -50,7 +50,9 @@ final class PoolEngine implements PythonPool {
         this.settings = settings;
         this.name = settings.name();
         this.clock = settings.clock();
-        this.mapper = JsonLimits.applied(settings.objectMapper(), settings.maxFrameBytes());
+        // The user's mapper, copied; the copy also sends byte[], ByteBuffer and NdArray as attachments.
+        this.mapper = JsonLimits.applied(settings.objectMapper(), settings.maxFrameBytes())
+                .registerModule(Attachments.module());
         this.timers = new Timers(name);
         this.replies = new Replies(name, mapper);
         this.spin = new CallerSpin(settings.callerSpin().toNanos(), commandTimes);
@@ -277,14 +279,15 @@ final class PoolEngine implements PythonPool {
     private byte[] encode(String command, Object args, String sessionId) {
         byte[] frame;
         try {
-            frame = FrameCodec.encodeRequest(mapper, command, args, sessionId);
+            frame = FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes());
         } catch (IOException e) {
             throw new IllegalArgumentException("the arguments of '" + command + "' cannot be written as JSON: "
                     + e.getMessage(), e);
         }
         if (FrameCodec.bodyLength(frame) > settings.maxFrameBytes()) {
-            throw new IllegalArgumentException("the arguments of '" + command + "' are " + FrameCodec.bodyLength(frame)
-                    + " bytes as JSON, over maxFrameBytes (" + settings.maxFrameBytes() + ")");
+            throw new ArgumentsTooLargeException("the arguments of '" + command + "' are " + FrameCodec.bodyLength(frame)
+                    + " bytes as JSON, over maxFrameBytes (" + settings.maxFrameBytes() + ")", FrameCodec.bodyLength(frame),
+                    settings.maxFrameBytes());
         }
         return frame;
     }

@@ -7,6 +7,10 @@ import java.util.concurrent.CompletableFuture;
  * What a pool and a session have in common: calling a Python command. Arguments are anything
  * Jackson can write as a JSON object (a {@code Map}, a record, a POJO) or array (positional
  * arguments), or {@code null} for none. Results are read from JSON into the requested type.
+ * {@code byte[]}, {@code ByteBuffer} and {@link NdArray} values anywhere in the arguments travel
+ * as raw binary attachments (Python gets {@code bytes} / {@code np.ndarray}), and so do
+ * {@code bytes} and NumPy arrays in results (Java gets {@code byte[]} / {@link NdArray}).
+ * Arguments larger than {@code maxFrameBytes} fail at once with {@link ArgumentsTooLargeException}.
  */
 public interface PythonCaller {
 

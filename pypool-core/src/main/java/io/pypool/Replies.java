@@ -52,6 +52,11 @@ final class Replies {
             if (type == Void.class || type == void.class) {
                 return null;
             }
+            if (reply.attachments() != null) {
+                // Rare and binary: the attachments go where their markers are, in a tree, then to the type.
+                JsonNode tree = Attachments.resolve(mapper.readTree(reply.body()), reply.attachments());
+                return type == JsonNode.class ? type.cast(tree) : mapper.treeToValue(tree, type);
+            }
             if (type == JsonNode.class) {
                 return type.cast(mapper.readTree(reply.body()));
             }
