@@ -237,3 +237,18 @@ class InputBuffer:
         else:
             self._pos = end
         return data
+
+    def readinto(self, view: memoryview) -> int:
+        """Fills the start of ``view`` with what is buffered, or else with one read of the input
+        straight into it (no copy for large bodies); 0 only at the end of input."""
+        available = len(self._buf) - self._pos
+        if not available:
+            return os.readv(self.fd, [view])
+        n = min(available, len(view))
+        with memoryview(self._buf) as buf:
+            view[:n] = buf[self._pos:self._pos + n]
+        self._pos += n
+        if self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        return n
