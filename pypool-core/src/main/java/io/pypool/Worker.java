@@ -51,6 +51,8 @@ final class Worker {
     private final AtomicBoolean startSettled = new AtomicBoolean();
     /** When (pool clock) it last answered, or went from idle to busy: whether it is keeping up (see {@link #flowing}). */
     private volatile long lastFlowNanos;
+    /** When (pool clock) it last answered a call of a sync handler: when the next one started. */
+    private volatile long lastSyncAnswerNanos;
     /** The call it runs now is of a command known to take longer than the pipelining window. */
     private volatile boolean headSlow;
 
@@ -75,6 +77,7 @@ final class Worker {
         this.clock = clock;
         this.times = times;
         long now = clock.nanoTime();
+        this.lastSyncAnswerNanos = now;
         this.id = id;
         this.slot = slot;
         this.inFlightLimit = inFlightLimit;
@@ -301,7 +304,15 @@ final class Worker {
             return null;
         }
         lastFlowNanos = clockNow;
-        times.record(call.command, clockNow - call.sentNanos());
+        // What the call itself took, not its wait behind others in the worker's input: a sync call
+        // started when it was sent or when the previous sync call ended, whichever came later.
+        // (Counting the wait would make every command look slow under load, and stop pipelining.)
+        if (isAsync(call)) {
+            times.record(call.command, clockNow - call.sentNanos());
+        } else {
+            times.record(call.command, clockNow - Math.max(call.sentNanos(), lastSyncAnswerNanos));
+            lastSyncAnswerNanos = clockNow;
+        }
         // Requests start in id order: the next one is what runs now, if it was sent.
         Call next = pending.get(requestId + 1);
         headSlow = next != null && knownSlow(next);
