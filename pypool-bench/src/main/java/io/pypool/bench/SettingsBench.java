@@ -21,9 +21,11 @@ final class SettingsBench {
 
     static final List<Settings> ALL = List.of(
             new Settings("defaults", UnaryOperator.identity()),
-            new Settings("maxInFlightPerWorker(64)", b -> b.maxInFlightPerWorker(64)),
+            new Settings("maxInFlightPerWorker(1): one call at a time", b -> b.maxInFlightPerWorker(1)),
+            new Settings("maxInFlightPerWorker(64): 64 threads", b -> b.maxInFlightPerWorker(64)),
             new Settings("maxInFlightPerWorker(64).handlerThreads(1)", b -> b.maxInFlightPerWorker(64).handlerThreads(1)),
-            new Settings("callerSpin(50 µs)", b -> b.callerSpin(Duration.ofNanos(50_000))));
+            new Settings("callerSpin(0): park at once", b -> b.callerSpin(Duration.ZERO)),
+            new Settings("forkServer(false): spawned worker", b -> b.forkServer(false)));
 
     private final BenchContext context;
 
