@@ -20,8 +20,13 @@ public final class PythonPoolBuilder {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final Pattern MODULE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
 
-    /** Calls a default worker holds: enough to keep a pipelined worker busy between replies. */
-    private static final int DEFAULT_PIPELINE_DEPTH = 32;
+    /**
+     * Calls a default worker holds. Deep enough that a service's callers rarely wait in the pool's
+     * queue: a call sent from there is written by the thread that reads replies, which then
+     * writes as well as reads and caps the worker's throughput. The pipelining rule keeps depth
+     * from costing latency (no call waits behind one that stopped moving).
+     */
+    private static final int DEFAULT_PIPELINE_DEPTH = 64;
 
     private String name;
     private int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -214,7 +219,7 @@ public final class PythonPoolBuilder {
     }
 
     /**
-     * Calls one worker holds at once, running or waiting in its input; default 32, with one
+     * Calls one worker holds at once, running or waiting in its input; default 64, with one
      * handler thread (see {@link #handlerThreads}). Set it, and unless you also set {@link
      * #handlerThreads}, the worker runs that many calls at once on threads: right for I/O-bound
      * work such as LLM calls; CPU-bound Python gains nothing from it (the GIL). 1 sends a worker

@@ -47,13 +47,13 @@ class BuilderTest {
     @Test
     void byDefaultAWorkerPipelinesThroughOneHandlerThreadAndSettingInFlightAloneRunsThatManyAtOnce() {
         PoolSettings defaults = PythonPool.builder().settings();
-        assertThat(defaults.maxInFlightPerWorker()).isEqualTo(32);
+        assertThat(defaults.maxInFlightPerWorker()).isEqualTo(64);
         assertThat(defaults.handlerThreads()).isEqualTo(1);
         assertThat(defaults.callerSpin()).isEqualTo(Duration.ofNanos(50_000));
         PoolSettings threaded = PythonPool.builder().maxInFlightPerWorker(8).settings();
         assertThat(threaded.handlerThreads()).isEqualTo(8);
         PoolSettings fewThreads = PythonPool.builder().handlerThreads(4).settings();
-        assertThat(fewThreads.maxInFlightPerWorker()).isEqualTo(32);
+        assertThat(fewThreads.maxInFlightPerWorker()).isEqualTo(64);
         assertThat(fewThreads.handlerThreads()).isEqualTo(4);
         assertThat(PythonPool.builder().handlerThreads(40).settings().maxInFlightPerWorker()).isEqualTo(40);
         PoolSettings oneAtATime = PythonPool.builder().maxInFlightPerWorker(1).settings();
