@@ -55,7 +55,7 @@ class BuilderTest {
         PoolSettings fewThreads = PythonPool.builder().handlerThreads(4).settings();
         assertThat(fewThreads.maxInFlightPerWorker()).isEqualTo(64);
         assertThat(fewThreads.handlerThreads()).isEqualTo(4);
-        assertThat(PythonPool.builder().handlerThreads(40).settings().maxInFlightPerWorker()).isEqualTo(40);
+        assertThat(PythonPool.builder().handlerThreads(100).settings().maxInFlightPerWorker()).isEqualTo(100);
         PoolSettings oneAtATime = PythonPool.builder().maxInFlightPerWorker(1).settings();
         assertThat(oneAtATime.handlerThreads()).isEqualTo(1);
         assertThat(oneAtATime.maxInFlightPerWorker()).isEqualTo(1);
