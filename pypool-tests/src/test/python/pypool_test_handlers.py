@@ -251,3 +251,38 @@ def digest(data: bytes, algorithm: str = "sha256") -> dict:
 @pypool.command("stats.standardize")
 def standardize(x):                      # np.ndarray, float64, shape (2, 3)
     return (x - x.mean()) / x.std()      # arrives in Java as an NdArray
+
+
+# -- a hostile worker's replies with attachments, written by hand ------------------------------
+@pypool.command("h.raw_attached_reply")
+def raw_attached_reply(json_text: str, parts: list):
+    """Replies to this request with a flagged frame of this JSON and these attachments (hex)."""
+    import struct
+    from pypool import protocol, serving, worker
+    payload = json_text.encode()
+    body = struct.pack(">I", len(payload)) + payload
+    for part in parts:
+        data = bytes.fromhex(part)
+        body += struct.pack(">I", len(data)) + data
+    header = struct.pack(">IBBHQ", 12 + len(body), protocol.REPLY_OK, 1, 0, serving.CURRENT_REQUEST.get())
+    worker.CHANNEL.send_raw(header + body)
+    return serving._ANSWERED
+
+
+@pypool.command("h.async_wait_for_file")
+async def async_wait_for_file(path: str, limit_s: float = 60) -> str:
+    """Holds no thread while it waits for `path` to exist."""
+    import asyncio
+    end = time.monotonic() + limit_s
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise TimeoutError(f"{path} did not appear within {limit_s}s")
+        await asyncio.sleep(0.005)
+    return path
+
+
+@pypool.command("h.slow_then_wait")
+def slow_then_wait(path: str, min_ms: float = 20) -> str:
+    """Always takes at least `min_ms` (so the pool learns it is slow), then waits for `path`."""
+    time.sleep(min_ms / 1000.0)
+    return wait_for_file(path)
