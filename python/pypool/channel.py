@@ -97,9 +97,13 @@ class Channel:
         if data:
             self._send_now_or_queue(data)
 
+    def has_corked(self) -> bool:
+        return bool(self._corked)  # a glance without the lock: flush_corked() takes it
+
     def flush_corked(self) -> None:
         """Sends what is corked now (from any thread): a reply must not wait on a slow handler
-        that happens to run after it."""
+        that happens to run after it. The serving thread flushes before any handler not known to
+        be fast (serving.CORK_THROUGH_S); the watcher, when a handler runs long anyway."""
         with self._cork_lock:
             data = self._take_corked()
         if data:

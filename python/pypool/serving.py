@@ -37,6 +37,11 @@ HANDLER_STACK_BYTES = 16 << 20
 # How long one handler may run before the watcher reads the input in its place (one handler thread).
 WATCH_S = 0.005
 WATCH_IDLE_S = 0.05  # how often the watcher looks while no handler runs
+# Replies stay corked only through commands whose handlers typically return within this: anything
+# else (or a command not seen yet) may hold the GIL, hang or end the process, so what is corked
+# goes out before it starts.
+CORK_THROUGH_S = 0.0002
+MAX_TIMED_COMMANDS = 4096
 # At most this many threads run the synchronous parts that async handlers hand off (asyncio.to_thread).
 ASYNC_OFFLOAD_THREADS = 256
 
@@ -66,6 +71,8 @@ class Worker:
         self._event_loop: Optional[asyncio.AbstractEventLoop] = None
         self._event_loop_lock = threading.Lock()
         self._builtins = {"ping": self._ping, "stats": self._stats, "close_session": self._close_session}
+        # A moving average of each command's handler time (sync handlers), in seconds.
+        self._run_times: Dict[str, float] = {}
 
     # -- built-in commands -------------------------------------------------------------------
     def _ping(self, session_id: Optional[str]) -> Dict[str, Any]:
@@ -328,6 +335,10 @@ class Worker:
                             f"{int((now - request.received) * 1000)} ms waiting in the worker")
                 return
         CURRENT_REQUEST.set(request_id)
+        channel = self.channel
+        if channel.has_corked() and self._run_times.get(name, 1.0) > CORK_THROUGH_S:
+            channel.flush_corked()  # replies already computed never wait on what this one does
+        started = time.monotonic()
         try:
             result = self._dispatch(request_id, name, args, session_id)
         except BadArguments as e:
@@ -341,8 +352,17 @@ class Worker:
         if inspect.iscoroutine(result):
             self._run_async(request_id, name, result)
             return True
+        self._timed(name, time.monotonic() - started)
         self._reply(request_id, name, result)
         return False
+
+    def _timed(self, name: str, took: float) -> None:
+        times = self._run_times
+        typical = times.get(name)
+        if typical is not None:
+            times[name] = typical + (took - typical) / 8
+        elif len(times) < MAX_TIMED_COMMANDS:
+            times[name] = took
 
     def _reply(self, request_id: int, name: str, result: Any) -> None:
         try:

@@ -203,9 +203,10 @@ final class Attachments {
             if (!node.isObject() || !node.path("dtype").isTextual() || !node.path("shape").isArray() || !node.has("data")) {
                 return (NdArray) ctxt.handleUnexpectedToken(NdArray.class, p);
             }
-            int[] shape = new int[node.get("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = node.get("shape").get(i).intValue();
+            int[] shape = shape(node.get("shape"));
+            if (shape == null) {
+                throw JsonMappingException.from(p, "an NdArray's shape must be an array of non-negative ints, got "
+                        + node.get("shape"));
             }
             return new NdArray(node.get("dtype").asText(), shape, node.get("data").binaryValue());
         }
@@ -252,10 +253,10 @@ final class Attachments {
             return BinaryNode.valueOf(attachment(object.get(BYTES_MARKER), attachments));
         }
         if (object.size() == 3 && object.has(NDARRAY_MARKER)) {
-            JsonNode shapeNode = object.path("shape");
-            int[] shape = new int[shapeNode.size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).intValue();
+            int[] shape = shape(object.path("shape"));
+            if (shape == null) {
+                throw JsonMappingException.from((JsonParser) null, "a NumPy array in the result cannot be read: its "
+                        + "shape must be an array of non-negative ints, got " + object.path("shape"));
             }
             byte[] data = attachment(object.get(NDARRAY_MARKER), attachments);
             try {
@@ -266,6 +267,22 @@ final class Attachments {
             }
         }
         return null;
+    }
+
+    /** Dimensions as ints, or null if any is not a non-negative int (a wider one must not be cut to another shape). */
+    static int[] shape(JsonNode node) {
+        if (!node.isArray()) {
+            return null;
+        }
+        int[] shape = new int[node.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode n = node.get(i);
+            if (!n.isInt() || n.intValue() < 0) {
+                return null;
+            }
+            shape[i] = n.intValue();
+        }
+        return shape;
     }
 
     private static byte[] attachment(JsonNode index, byte[][] attachments) throws JsonMappingException {

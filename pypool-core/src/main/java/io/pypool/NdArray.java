@@ -29,11 +29,20 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
             if (n < 0) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has a negative size");
             }
-            count *= n;
+            count = multiplied(count, n, shape);
         }
-        if (count * item != data.length) {
+        if (multiplied(count, item, shape) != data.length) {
             throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype + " needs "
                     + count * item + " bytes, the data has " + data.length);
+        }
+    }
+
+    /** A product of sizes that must not wrap around (a wrapped count could match any data length). */
+    private static long multiplied(long a, long b, int[] shape) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more elements than any array can hold");
         }
     }
 

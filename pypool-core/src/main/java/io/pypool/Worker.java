@@ -49,7 +49,7 @@ final class Worker {
     private final Map<Long, Call> pending = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Call> sessionQueue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean startSettled = new AtomicBoolean();
-    /** When (pool clock) it last answered, or went from idle to busy: whether it is keeping up (see {@link #flowing}). */
+    /** When (pool clock) it last answered a sync call, or went from idle to busy: whether it is keeping up (see {@link #flowing}). */
     private volatile long lastFlowNanos;
     /** When (pool clock) it last answered a call of a sync handler: when the next one started. */
     private volatile long lastSyncAnswerNanos;
@@ -274,8 +274,8 @@ final class Worker {
             pending.put(requestId, call);
             if (isAsync(call)) {
                 asyncInFlight.incrementAndGet();
-            } else if (pending.size() == 1) {
-                headSlow = knownSlow(call); // it runs at once: what comes next would wait behind it
+            } else if (pending.size() - asyncInFlight.get() == 1) {
+                headSlow = knownSlow(call); // the only sync call: it runs at once, what comes next waits behind it
             }
             FrameCodec.stampHeader(call.frame, FrameCodec.REQUEST, requestId);
             transport.send(call.frame, unansweredBytes.addAndGet(call.frame.length));
@@ -303,7 +303,6 @@ final class Worker {
         if (call == null) {
             return null;
         }
-        lastFlowNanos = clockNow;
         // What the call itself took, not its wait behind others in the worker's input: a sync call
         // started when it was sent or when the previous sync call ended, whichever came later.
         // (Counting the wait would make every command look slow under load, and stop pipelining.)
@@ -312,10 +311,11 @@ final class Worker {
         } else {
             times.record(call.command, clockNow - Math.max(call.sentNanos(), lastSyncAnswerNanos));
             lastSyncAnswerNanos = clockNow;
+            // Only a sync call's end frees the thread that pipelined calls wait for: async replies
+            // say nothing of whether the worker is moving.
+            lastFlowNanos = clockNow;
+            headSlow = knownSlow(nextSyncAfter(requestId));
         }
-        // Requests start in id order: the next one is what runs now, if it was sent.
-        Call next = pending.get(requestId + 1);
-        headSlow = next != null && knownSlow(next);
         unansweredBytes.addAndGet(-call.frame.length);
         if (isAsync(call)) {
             asyncInFlight.decrementAndGet();
@@ -404,7 +404,19 @@ final class Worker {
     }
 
     private boolean knownSlow(Call call) {
-        return !isAsync(call) && times.slowerThan(call.command, PIPELINE_WINDOW_NANOS);
+        return call != null && !isAsync(call) && times.slowerThan(call.command, PIPELINE_WINDOW_NANOS);
+    }
+
+    /** The oldest unanswered sync call sent after this id: requests start in id order, so it runs now. */
+    private Call nextSyncAfter(long requestId) {
+        long end = nextRequestId.get();
+        for (long id = requestId + 1; id < end; id++) {
+            Call c = pending.get(id);
+            if (c != null && !isAsync(c)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     private boolean isAsync(Call call) {
