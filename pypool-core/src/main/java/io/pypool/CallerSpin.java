@@ -39,7 +39,9 @@ final class CallerSpin {
         if (spinners.incrementAndGet() <= MAX_SPINNERS) {
             long until = System.nanoTime() + budgetNanos;
             while (!call.isDone() && System.nanoTime() - until < 0) {
-                Thread.onSpinWait();
+                // Yield, not a busy pause: the thread that reads the reply may be woken on this very
+                // CPU (two cores: the worker holds the other) and must not wait for the spin to end.
+                Thread.yield();
             }
             if (call.isDone()) {
                 hits.incrementAndGet();
