@@ -28,9 +28,6 @@ class ForkServerTest {
     @TempDir
     Path tmp;
 
-    private static long parentOf(long pid) {
-        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
-    }
 
     private static Set<Long> jvmChildren() {
         return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
@@ -74,7 +71,7 @@ class ForkServerTest {
     void killedWorkerIsSeenDeadAtOnceWithItsSignalAndIsReplacedByAFork() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(1).callTimeout(Duration.ofSeconds(60)));
         long victim = TestPools.pids(pool).get(0);
-        long template = parentOf(victim);
+        long template = TestPools.parentOf(victim);
         CompletableFuture<JsonNode> running = pool.callAsync("t.wait_for_file", Map.of("path", tmp.resolve("never").toString()));
         await().until(() -> pool.stats().busyWorkers() == 1);
         TestPools.signal(victim, "KILL");
@@ -91,7 +88,7 @@ class ForkServerTest {
         await().until(() -> TestPools.allReady(pool, 1));
         long replacement = TestPools.pids(pool).get(0);
         assertThat(replacement).isNotEqualTo(victim);
-        assertThat(parentOf(replacement)).as("forked by the same template").isEqualTo(template);
+        assertThat(TestPools.parentOf(replacement)).as("forked by the same template").isEqualTo(template);
         assertThat(pool.call("add", List.of(2, 3), Integer.class)).isEqualTo(5);
     }
 
@@ -99,12 +96,12 @@ class ForkServerTest {
     void recycledWorkersAreForkedAgain() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(1).recycleAfterCalls(2));
         long first = TestPools.pids(pool).get(0);
-        long template = parentOf(first);
+        long template = TestPools.parentOf(first);
         for (int i = 0; i < 3; i++) {
             pool.call("add", List.of(i, 1), Integer.class);
         }
         await().until(() -> TestPools.allReady(pool, 1) && TestPools.pids(pool).get(0) != first);
-        assertThat(parentOf(TestPools.pids(pool).get(0))).isEqualTo(template);
+        assertThat(TestPools.parentOf(TestPools.pids(pool).get(0))).isEqualTo(template);
     }
 
     @Test
@@ -151,7 +148,7 @@ class ForkServerTest {
     void closingThePoolEndsTheTemplate() throws Exception {
         PythonPool pool = TestPools.builder().name("closing").workers(2).build();
         List<Long> workers = TestPools.pids(pool);
-        long template = parentOf(workers.get(0));
+        long template = TestPools.parentOf(workers.get(0));
         pool.close();
         TestPools.assertNoneAlive(List.of(template, workers.get(0), workers.get(1)));
         assertThat(TestPools.workersNamed("closing")).isEmpty();

@@ -25,9 +25,6 @@ class HostileForkServerTest {
     @TempDir
     Path tmp;
 
-    private static long parentOf(long pid) {
-        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
-    }
 
     private static Throwable failureOf(CompletableFuture<?> f) {
         try {
@@ -42,8 +39,8 @@ class HostileForkServerTest {
     void killingTheTemplateFailsRunningCallsSoonWithATypedErrorAndThePoolHeals() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(2).callTimeout(Duration.ofSeconds(60)));
         List<Long> workers = TestPools.pids(pool);
-        long template = parentOf(workers.get(0));
-        assertThat(parentOf(workers.get(1))).isEqualTo(template);
+        long template = TestPools.parentOf(workers.get(0));
+        assertThat(TestPools.parentOf(workers.get(1))).isEqualTo(template);
         CompletableFuture<JsonNode> a = pool.callAsync("t.wait_for_file", Map.of("path", tmp.resolve("never-a").toString()));
         CompletableFuture<JsonNode> b = pool.callAsync("t.wait_for_file", Map.of("path", tmp.resolve("never-b").toString()));
         await().until(() -> pool.stats().busyWorkers() == 2);
@@ -64,7 +61,7 @@ class HostileForkServerTest {
         assertThat(replacements).doesNotContainAnyElementsOf(workers);
         assertThat(pool.call("add", List.of(2, 3), Integer.class)).isEqualTo(5);
         await().until(() -> !TestPools.alive(workers.get(0)) && !TestPools.alive(workers.get(1)));
-        long newTemplate = parentOf(replacements.get(0));
+        long newTemplate = TestPools.parentOf(replacements.get(0));
         assertThat(newTemplate).isNotEqualTo(template);
     }
 
@@ -73,7 +70,7 @@ class HostileForkServerTest {
         PythonPool pool = pools.start(TestPools.builder().workers(1).callTimeout(Duration.ofSeconds(60))
                 .startupTimeout(Duration.ofSeconds(3)));
         long victim = TestPools.pids(pool).get(0);
-        long template = parentOf(victim);
+        long template = TestPools.parentOf(victim);
         TestPools.signal(template, "STOP");
         try {
             TestPools.signal(victim, "KILL");

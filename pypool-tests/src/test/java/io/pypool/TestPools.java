@@ -22,6 +22,11 @@ final class TestPools {
                 .callTimeout(Duration.ofSeconds(30));
     }
 
+    /** The parent's pid, or -1 when the process or its parent is gone. */
+    static long parentOf(long pid) {
+        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
+    }
+
     static List<Long> pids(PythonPool pool) {
         return pool.stats().workers().stream().map(PoolStats.Worker::pid).toList();
     }
