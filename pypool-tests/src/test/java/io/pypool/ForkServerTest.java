@@ -39,7 +39,7 @@ class ForkServerTest {
         PythonPool pool = pools.start(TestPools.builder().workers(3).handlerModules("pypool.examples", "fork_import_record")
                 .environment("PYPOOL_TEST_IMPORT_RECORD", record.toString()));
         List<Long> workers = TestPools.pids(pool);
-        Set<Long> templates = workers.stream().map(ForkServerTest::parentOf).collect(Collectors.toSet());
+        Set<Long> templates = workers.stream().map(TestPools::parentOf).collect(Collectors.toSet());
         assertThat(templates).as("one parent for all workers").hasSize(1);
         long template = templates.iterator().next();
         assertThat(jvmChildren()).as("the template is the JVM's child, the workers are not").contains(template)
