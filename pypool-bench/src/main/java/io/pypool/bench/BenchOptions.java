@@ -55,7 +55,7 @@ record BenchOptions(
                  List<Integer> startWorkers, int replacementReps, int memorySessions, int memoryCalls) {
 
         static Sizes full() {
-            return new Sizes(20_000, 10, 3_000, 4, Duration.ofMillis(200), Duration.ofMillis(500),
+            return new Sizes(20_000, 10, 3_000, 4, Duration.ofMillis(500), Duration.ofMillis(1000),
                     Duration.ofMillis(600), 3, List.of(1, 4, 8), 3, 20_000, 1_000_000);
         }
 
