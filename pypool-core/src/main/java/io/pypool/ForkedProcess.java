@@ -1,5 +1,6 @@
 package io.pypool;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -44,7 +45,9 @@ final class ForkedProcess extends Process {
         exit.whenComplete((status, failure) -> WorkerSockets.closeQuietly(in));
         InputStream output = Channels.newInputStream(out);
         InputStream error = Channels.newInputStream(err);
-        return new ForkedProcess(pid, Channels.newOutputStream(in), atEnd(output, () -> WorkerSockets.closeQuietly(output)),
+        // Buffered like a spawned process's stdin: the writer thread's frames go out in one write.
+        OutputStream input = new BufferedOutputStream(Channels.newOutputStream(in), 8192);
+        return new ForkedProcess(pid, input, atEnd(output, () -> WorkerSockets.closeQuietly(output)),
                 atEnd(error, () -> WorkerSockets.closeQuietly(error)), exit);
     }
 
