@@ -2,10 +2,9 @@ package io.pypool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pypool.PypoolException;
-import io.pypool.PythonException;
 import io.pypool.PythonPool;
 import io.pypool.PythonPoolBuilder;
+import io.pypool.PythonSession;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,18 +30,24 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "COMMAND")
     String command;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "ARGS", description = "arguments as a JSON object or array")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "ARGS",
+            description = "arguments as a JSON object or array; - reads them from standard input")
     String args;
+
+    @Option(names = {"-s", "--session"}, paramLabel = "ID", description = "call through this session (its state "
+            + "lives in one worker for the run)")
+    String session;
 
     @Override
     public Integer call() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         JsonNode parsed;
         try {
-            parsed = args == null ? null : mapper.readTree(args);
+            String text = "-".equals(args) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : args;
+            parsed = text == null ? null : mapper.readTree(text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            System.err.println("ARGS is not JSON: " + e.getOriginalMessage());
-            return 2;
+            System.err.println("pypool run: ARGS is not JSON: " + e.getOriginalMessage());
+            return Failures.USAGE;
         }
         PythonPoolBuilder builder = PythonPool.builder().name("run").workers(1)
                 .handlerModules(modules == null ? new String[] {"pypool.examples"} : modules.toArray(String[]::new));
@@ -58,15 +63,16 @@ final class RunCommand implements Callable<Integer> {
             builder.pythonExecutable(python);
         }
         try (PythonPool pool = builder.build()) {
-            JsonNode result = pool.call(command, parsed);
+            JsonNode result;
+            if (session == null) {
+                result = pool.call(command, parsed);
+            } else {
+                try (PythonSession s = pool.session(session)) {
+                    result = s.call(command, parsed);
+                }
+            }
             System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-            return 0;
-        } catch (PythonException e) {
-            System.err.println(e.getMessage());
-            return 1;
-        } catch (PypoolException e) {
-            System.err.println(e.getMessage());
-            return 3;
+            return Failures.OK;
         }
     }
 }

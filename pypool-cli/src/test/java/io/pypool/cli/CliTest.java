@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class CliTest {
 
@@ -20,7 +19,7 @@ class CliTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new Main()).execute(args);
+            int exit = Main.commandLine().execute(args);
             return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -80,5 +79,43 @@ class CliTest {
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).contains("\"hello cwd\"");
+    }
+
+    @Test
+    void failuresAreOneLineInTheCliWordsWithAnExitCodeThatSaysWhatFailed() {
+        Outcome noPython = run("doctor", "--python", "/nonexistent/python3");
+        assertThat(noPython.exit()).as(noPython.err()).isEqualTo(3);
+        assertThat(noPython.err()).startsWith("pypool doctor: ").contains("--python").doesNotContain("pythonExecutable(")
+                .doesNotContain("\tat ");
+        Outcome noWorkers = run("demo", "--workers", "0");
+        assertThat(noWorkers.exit()).as(noWorkers.err()).isEqualTo(2);
+        assertThat(noWorkers.err()).contains("pypool demo: --workers 0 is invalid: must be between 1 and 1024")
+                .doesNotContain("\tat ");
+        Outcome verbose = run("--verbose", "demo", "--workers", "0");
+        assertThat(verbose.err()).as("--verbose adds the stack trace").contains("\tat io.pypool.");
+        assertThat(run("--help").out()).contains("Exit codes: 0 done; 1 the call or check failed");
+    }
+
+    @Test
+    void versionIsTheProjectsOwn() {
+        Outcome o = run("--version");
+        assertThat(o.exit()).isZero();
+        assertThat(o.out().strip()).matches("pypool \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+    }
+
+    @Test
+    void runCallsThroughASessionAndReadsArgsFromStandardInput() {
+        Outcome session = run("run", "--session", "cart", "counter.add", "{\"by\": 5}");
+        assertThat(session.exit()).as(session.err()).isZero();
+        assertThat(session.out()).contains("\"total\" : 5");
+        java.io.InputStream oldIn = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("[2, 40]".getBytes(StandardCharsets.UTF_8)));
+            Outcome stdin = run("run", "add", "-");
+            assertThat(stdin.exit()).as(stdin.err()).isZero();
+            assertThat(stdin.out().strip()).isEqualTo("42");
+        } finally {
+            System.setIn(oldIn);
+        }
     }
 }
