@@ -36,7 +36,7 @@ import time
 import traceback
 from typing import Optional
 
-from . import __version__, _registry, forksafe, protocol
+from . import __version__, _registry, forksafe, logbridge, protocol
 from .channel import Channel
 from .serving import CURRENT_REQUEST, Worker  # noqa: F401  (CURRENT_REQUEST: used by pypool.faults)
 
@@ -161,6 +161,7 @@ def start(channel: Channel, opts: argparse.Namespace, own_group: bool, modules: 
         channel.send(protocol.STARTUP_FAILED, 0, failure)
         channel.drain()
         return leave(3)
+    logbridge.install()  # after the modules: one that configured logging itself is left alone
     return serve(channel, opts, own_group)
 
 

@@ -137,3 +137,27 @@ def test_fault_injection_is_limited_to_the_named_workers():
     assert w.read()[0] == protocol.HELLO
     assert w.call("add", {"a": 1, "b": 1}) == (protocol.REPLY_OK, 2)
     w.close()
+
+
+def test_logging_records_reach_the_host_marked_with_their_level_and_logger():
+    import logging
+    from pypool import logbridge
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = []
+    try:
+        assert logbridge.install() is True
+        assert logbridge.install() is False  # the root logger has a handler now: left alone
+        handler = root.handlers[-1]
+        record = logging.LogRecord("my.mod", logging.WARNING, __file__, 1, "line one\nline two \\ end", None, None)
+        import io
+        import sys
+        captured = io.StringIO()
+        old, sys.stderr = sys.stderr, captured
+        try:
+            handler.emit(record)
+        finally:
+            sys.stderr = old
+        assert captured.getvalue() == "\x1epypool-log 30 my.mod\tline one\\nline two \\\\ end\n"
+    finally:
+        root.handlers[:] = saved

@@ -286,3 +286,20 @@ def slow_then_wait(path: str, min_ms: float = 20) -> str:
     """Always takes at least `min_ms` (so the pool learns it is slow), then waits for `path`."""
     time.sleep(min_ms / 1000.0)
     return wait_for_file(path)
+
+
+@pypool.command("t.log")
+def log(level: str, message: str, with_traceback: bool = False):
+    """Logs through Python's logging (the worker's bridge reports it at its level) and prints a line."""
+    import logging
+    logger = logging.getLogger("pypool_test_handlers.logs")
+    logger.setLevel(logging.DEBUG)
+    if with_traceback:
+        try:
+            raise ValueError("the cause")
+        except ValueError:
+            logger.log(getattr(logging, level), message, exc_info=True)
+    else:
+        logger.log(getattr(logging, level), message)
+    print(f"printed beside {message}")
+    return True

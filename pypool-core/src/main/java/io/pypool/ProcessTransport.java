@@ -203,15 +203,22 @@ final class ProcessTransport implements WorkerTransport {
             String line;
             MDC.put("pypool.pool", poolName);
             MDC.put("pypool.worker", workerId);
+            Logger log = LoggerFactory.getLogger(PYTHON_LOG.getName() + "." + poolName); // one logger per pool
+            String prefix = "[" + poolName + " " + workerId + " pid " + process.pid() + "]";
             while ((line = err.readLine()) != null) {
+                PythonLogLine record = PythonLogLine.parse(line);
                 synchronized (tail) {
                     if (tail.size() == STDERR_TAIL_LINES) {
                         tail.removeFirst();
                     }
-                    tail.addLast(line);
+                    tail.addLast(record == null ? line : record.name() + ": " + record.message());
                 }
                 try {
-                    PYTHON_LOG.info("[{} {} pid {}] {}", poolName, workerId, process.pid(), line);
+                    if (record == null) {
+                        log.info("{} {}", prefix, line); // print(), C libraries, tracebacks: plain output
+                    } else {
+                        record.logTo(log, prefix); // Python logging: at its own level
+                    }
                 } catch (RuntimeException e) {
                     // A failing log backend must not stop the drain: the pipe would fill and
                     // block the worker, and the lines that explain a crash would be lost.

@@ -125,4 +125,23 @@ class ErrorReplyTest {
                     .anySatisfy(l -> assertThat(l).contains("written to fd 1: hello")));
         }
     }
+
+    @Test
+    void pythonLoggingRecordsArriveAtTheirOwnLevelOnTheLoggerOfThePool() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().name("logging-pool").workers(1));
+        try (LogCapture log = new LogCapture("logging-pool")) {
+            pool.call("t.log", Map.of("level", "WARNING", "message", "disk almost full"));
+            pool.call("t.log", Map.of("level", "ERROR", "message", "lookup failed", "with_traceback", true));
+            pool.call("t.log", Map.of("level", "DEBUG", "message", "details"));
+            String logger = "io.pypool.python.logging-pool";
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(log.events())
+                    .anySatisfy(e -> assertThat(e).startsWith("WARN " + logger + ": ")
+                            .contains("pypool_test_handlers.logs: disk almost full"))
+                    .anySatisfy(e -> assertThat(e).startsWith("ERROR " + logger + ": ").contains("lookup failed\n")
+                            .contains("Traceback (most recent call last):").contains("ValueError: the cause"))
+                    .anySatisfy(e -> assertThat(e).startsWith("DEBUG " + logger + ": ").contains("details"))
+                    .anySatisfy(e -> assertThat(e).startsWith("INFO " + logger + ": ")
+                            .contains("printed beside disk almost full")));
+        }
+    }
 }

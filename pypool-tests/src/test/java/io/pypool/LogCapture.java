@@ -22,6 +22,8 @@ final class LogCapture implements AutoCloseable {
         this.poolName = poolName;
         appender.start();
         logger.addAppender(appender);
+        logger.setLevel(ch.qos.logback.classic.Level.DEBUG); // Python's DEBUG records too; nothing prints them
+
     }
 
     List<String> lines() {
@@ -29,6 +31,16 @@ final class LogCapture implements AutoCloseable {
             return appender.list.stream()
                     .filter(e -> poolName.equals(e.getMDCPropertyMap().get("pypool.pool")))
                     .map(ILoggingEvent::getFormattedMessage)
+                    .toList();
+        }
+    }
+
+    /** What was logged for the pool, each as "LEVEL logger-name: message". */
+    List<String> events() {
+        synchronized (appender) {
+            return appender.list.stream()
+                    .filter(e -> poolName.equals(e.getMDCPropertyMap().get("pypool.pool")))
+                    .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage())
                     .toList();
         }
     }

@@ -1,0 +1,45 @@
+"""Python ``logging`` records reach the JVM at their own level.
+
+A worker whose handler modules left the root logger without handlers gets one handler there that
+writes each record to stderr as one line the pool recognizes: a marker, the level number, the
+logger's name and the formatted message (with its traceback), newlines escaped. The pool logs it
+through SLF4J at the matching level (DEBUG, INFO, WARN, ERROR); every other stderr line stays a
+plain INFO line. Levels stay Python's to set: the root logger keeps WARNING unless a module
+changes it, so nothing extra crosses the pipe by default. A module that configures logging itself
+(``logging.basicConfig``, its own handlers) is left alone.
+
+The line format is shared with ProcessTransport.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+MARK = "\x1epypool-log "
+
+
+def escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class BridgeHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = f"{MARK}{record.levelno} {record.name}\t{escape(self.format(record))}\n"
+            stream = sys.stderr
+            stream.write(line)
+            stream.flush()
+        except Exception:  # a record that cannot be written must not fail the handler that logged it
+            self.handleError(record)
+
+
+def install() -> bool:
+    """Adds the bridge to the root logger if nothing else handles records there; True if it did."""
+    root = logging.getLogger()
+    if root.handlers:
+        return False
+    handler = BridgeHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    return True
