@@ -429,7 +429,7 @@ final class PoolEngine implements PythonPool {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (Worker w : workers()) {
             list.add(new PoolStats.Worker(w.id, w.pid(), w.state().name(), w.inFlight(), w.pinnedSessions(),
-                    w.answered()));
+                    w.answered(), w.rssBytes()));
         }
         return new PoolStats(name, settings.runId(), List.copyOf(list), dispatcher.queued(), sessions.size(),
                 supervisor.restarts());
