@@ -47,6 +47,8 @@ final class Call extends CompletableFuture<Call.Reply> {
     private volatile long requestId;
     /** When it was written to its worker, on the pool's clock: how long commands take is measured from here. */
     private volatile long sentNanos;
+    /** When it last left the queue to be written, in real time; 0 while it never has (listeners read it). */
+    private long markedSentNanos;
 
     Call(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos,
          boolean idempotent, Kind kind) {
@@ -71,7 +73,15 @@ final class Call extends CompletableFuture<Call.Reply> {
         if (pastDeadline(now)) {
             return false;
         }
-        return phase.compareAndSet(QUEUED, SENT);
+        if (!phase.compareAndSet(QUEUED, SENT)) {
+            return false;
+        }
+        markedSentNanos = now; // written before the call can complete, so its completion publishes it
+        return true;
+    }
+
+    long markedSentNanos() {
+        return markedSentNanos;
     }
 
     /** QUEUED to ABANDONED: true if it was never sent and now never will be. */

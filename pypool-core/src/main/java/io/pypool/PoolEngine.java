@@ -45,6 +45,7 @@ final class PoolEngine implements PythonPool {
     private final Shutdown shutdown;
     private final CommandTimes commandTimes = new CommandTimes();
     private final CallerSpin spin;
+    private final Listeners listeners;
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -54,6 +55,7 @@ final class PoolEngine implements PythonPool {
         this.mapper = JsonLimits.applied(settings.objectMapper(), settings.maxFrameBytes())
                 .registerModule(Attachments.module());
         this.timers = new Timers(name);
+        this.listeners = new Listeners(name, settings.listeners());
         this.replies = new Replies(name, mapper);
         this.spin = new CallerSpin(settings.callerSpin().toNanos(), commandTimes);
         this.dispatcher = new Dispatcher(this);
@@ -122,6 +124,10 @@ final class PoolEngine implements PythonPool {
 
     Replies replies() {
         return replies;
+    }
+
+    Listeners listeners() {
+        return listeners;
     }
 
     Dispatcher dispatcher() {
@@ -265,6 +271,9 @@ final class PoolEngine implements PythonPool {
         Duration timeout = options.timeoutOrNull() == null ? settings.callTimeout() : options.timeoutOrNull();
         Call call = new Call(command, session, frame, System.nanoTime(), timeout.toNanos(), options.isIdempotent(),
                 Call.Kind.USER);
+        if (listeners.active()) { // one field read when nobody listens
+            listeners.watch(call);
+        }
         if (session != null) {
             session.active.incrementAndGet();
             session.lastUsedNanos = clock.nanoTime();
@@ -420,7 +429,7 @@ final class PoolEngine implements PythonPool {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (Worker w : workers()) {
             list.add(new PoolStats.Worker(w.id, w.pid(), w.state().name(), w.inFlight(), w.pinnedSessions(),
-                    w.answered()));
+                    w.answered(), w.rssBytes()));
         }
         return new PoolStats(name, settings.runId(), List.copyOf(list), dispatcher.queued(), sessions.size(),
                 supervisor.restarts());

@@ -42,4 +42,5 @@ record PoolSettings(
         boolean forkServer,
         PoolClock clock,
         Executor callbackExecutor,
-        ObjectMapper objectMapper) {}
+        ObjectMapper objectMapper,
+        List<PoolListener> listeners) {}

@@ -22,8 +22,11 @@ public record PoolStats(String name, String runId, List<Worker> workers, int que
      * @param sessions    sessions pinned to it
      * @param callsServed calls it answered, the pool's own (pings, setup steps, session close
      *                    notices) included; recycling by calls counts callers' calls only
+     * @param rssBytes    its resident memory at the last health check, or -1 before the first
+     *                    (or where the platform does not tell)
      */
-    public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed) {}
+    public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed,
+                         long rssBytes) {}
 
     public int busyWorkers() {
         return (int) workers.stream().filter(w -> w.inFlight() > 0).count();

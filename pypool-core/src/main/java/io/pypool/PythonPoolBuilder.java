@@ -62,6 +62,7 @@ public final class PythonPoolBuilder {
     private PoolClock clock = PoolClock.system();
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
+    private final List<PoolListener> listeners = new ArrayList<>();
 
     PythonPoolBuilder() {}
 
@@ -390,6 +391,18 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Adds a listener told of calls starting and ending and of workers starting, crashing, being
+     * replaced and recycled (for metrics: pypool-micrometer's {@code PypoolMetrics}). May be given
+     * more than once; each is told in the order given. Listeners run on the thread that saw the
+     * event and must be fast and never block; what one throws is logged and ignored. Without
+     * listeners the call path does no extra work.
+     */
+    public PythonPoolBuilder listener(PoolListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /**
      * Starts the workers, all at once, and returns when {@code minReadyWorkers} of them are ready.
      *
      * @throws PoolStartupException with the Python error (for example an ImportError) or the
@@ -423,7 +436,8 @@ public final class PythonPoolBuilder {
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, clock,
                 callbackExecutor,
-                objectMapper == null ? new ObjectMapper() : objectMapper);
+                objectMapper == null ? new ObjectMapper() : objectMapper,
+                List.copyOf(listeners));
         return settings;
     }
 

@@ -236,8 +236,10 @@ final class Supervisor {
         startFailures[w.slot].set(0);
         givenUp[w.slot] = null;
         startSettled(w);
+        long startNanos = System.nanoTime() - w.launchedNanos();
         LOG.info("pool '{}': worker {} ready in {} ms (pid {}, Python {})", pool.name(), w.id,
-                (System.nanoTime() - w.launchedNanos()) / 1_000_000, w.pid(), hello.path("python").asText());
+                startNanos / 1_000_000, w.pid(), hello.path("python").asText());
+        pool.listeners().workerReady(w.id, startNanos);
         synchronized (lifecycle) {
             lifecycle.notifyAll();
         }
@@ -320,6 +322,11 @@ final class Supervisor {
                 : new WorkerCrashedException(pool.name(), w.id, "call '" + call.command + "' failed: worker " + w.id
                         + " (pid " + w.pid() + ") " + why + " while running it" + stderrSuffix(tail), exit, tail);
         if (unexpected && !pool.isClosed()) {
+            if (wasStarting) {
+                pool.listeners().workerStartFailed(w.id, what);
+            } else {
+                pool.listeners().workerCrashed(w.id, what);
+            }
             // The slot is refilled first, so that what is moved off this worker below finds a successor.
             refill(w, wasStarting, what, startupFailure, tail);
         }
@@ -416,6 +423,7 @@ final class Supervisor {
             workers = next;
         }
         restarts.incrementAndGet();
+        pool.listeners().workerReplaced(old.id, fresh.id, cause);
         if (delayMillis <= 0) {
             requestStart(fresh);
         } else {
@@ -438,8 +446,10 @@ final class Supervisor {
         pool.monitor().incident("worker " + w.id + " (pid " + w.pid() + ") " + (gentle ? "recycled: " : "retired: ") + reason);
         if (gentle) {
             LOG.info("pool '{}': recycling worker {} (pid {}): {}", pool.name(), w.id, w.pid(), reason);
+            pool.listeners().workerRecycled(w.id, reason);
         } else {
             LOG.warn("pool '{}': worker {} (pid {}) {}; replacing it", pool.name(), w.id, w.pid(), reason);
+            pool.listeners().workerRetired(w.id, reason);
         }
         retiring.add(w);
         replace(w, "replaces " + w.id + ", which " + reason, 0);
