@@ -24,7 +24,8 @@ import org.slf4j.MDC;
  * killed through the pool's {@link GroupReaper}.
  */
 final class ProcessTransport implements WorkerTransport {
-    private static final Logger PYTHON_LOG = LoggerFactory.getLogger("io.pypool.python");
+    /** Parent of the per-pool loggers that workers' output goes to. */
+    private static final String PYTHON_LOGGER = "io.pypool.python";
     private static final int STDERR_TAIL_LINES = 20;
 
     private final String poolName;
@@ -203,7 +204,7 @@ final class ProcessTransport implements WorkerTransport {
             String line;
             MDC.put("pypool.pool", poolName);
             MDC.put("pypool.worker", workerId);
-            Logger log = LoggerFactory.getLogger(PYTHON_LOG.getName() + "." + poolName); // one logger per pool
+            Logger log = LoggerFactory.getLogger(PYTHON_LOGGER + "." + poolName); // one logger per pool
             String prefix = "[" + poolName + " " + workerId + " pid " + process.pid() + "]";
             while ((line = err.readLine()) != null) {
                 PythonLogLine record = PythonLogLine.parse(line);
