@@ -9,12 +9,36 @@ Every frame is::
     u64  request id (0 for frames that answer no request, such as HELLO)
     ...  body: UTF-8 JSON, or with flag bit 0 JSON and attachments (attachments.py has the layout)
 
-Only REQUEST and REPLY_OK frames carry attachments: a ``bytes`` value (Java ``byte[]``) or a NumPy
-array (Java ``NdArray``) travels as raw bytes beside the JSON, named in it by a marker object. A
-frame without them is bare JSON, byte for byte as it always was.
+Frames that carry values may carry attachments (REQUEST, REPLY_OK, STREAM_ITEM, CALL_JAVA,
+JAVA_RESULT): a ``bytes`` value (Java ``byte[]``) or a NumPy array (Java ``NdArray``) travels as raw
+bytes beside the JSON, named in it by a marker object. A frame without them is bare JSON, byte for
+byte as it always was. A peer that does not know a kind treats the frame as a protocol error.
 
-Kinds 1-6 exist today; new kinds (stream chunks) take new numbers and a peer that
-does not know a kind treats the frame as a protocol error.
+Conversations (kinds 6-11). Every REQUEST still gets exactly one final REPLY_OK or REPLY_ERROR,
+whatever else travels for it; that reply is what frees the call's slot on the host.
+
+* CANCEL (host -> worker, the request's id, empty body): the host gave up on the call. A request
+  not started yet is answered with REPLY_ERROR kind ``cancelled`` and never runs. A running one
+  sees ``pypool.cancelled()`` turn true and ``pypool.checkpoint()`` raise ``pypool.Cancelled``; an
+  async handler's task is cancelled; a stream's generator is closed at its next item. A handler
+  that ends because of it is answered with kind ``cancelled``. A CANCEL for an id the worker does
+  not hold (answered already) is ignored.
+* Streams. A REQUEST whose body has ``"stream": {"items": N, "bytes": B}`` asks for a stream, with
+  that much credit. The handler's result must be an iterator (a generator, sync or async); each
+  item goes out as a STREAM_ITEM frame (the request's id, the item's JSON as body), and the end as
+  REPLY_OK ``{"items": count}``; a failure after some items is a REPLY_ERROR as usual. The worker
+  takes the next item from the generator only while it holds credit: at least one item and more
+  than zero bytes (an item may overdraw the bytes; the next then waits). An item's size is its
+  frame's body size (length field minus 12). CREDIT (host -> worker, the request's id, body
+  ``{"items": i, "bytes": b}``) adds to a stream's credit; unknown ids are ignored. A stream
+  request whose handler returns something else is answered with REPLY_ERROR kind ``not_a_stream``.
+  A plain request whose handler returns a generator gets the list of its items.
+* Callbacks. CALL_JAVA (worker -> host) asks the host to run a Java function: the frame's id is a
+  callback id the worker chose (its own count from 1, apart from request ids); the body is
+  ``{"fn": name, "args": value, "request": id of the request whose handler calls (0 if none),
+  "timeout_ms": int or null}``. The host answers with JAVA_RESULT (same id, the result's JSON as
+  body) or JAVA_ERROR (same id, ``{"type", "message"}``); it may never answer one whose worker
+  stopped waiting, and the worker drops answers to callbacks it no longer waits for.
 
 A REQUEST body is ``{"cmd": str, "args": object | array | null, "session": str | null,
 "deadline_ms": int}``. ``deadline_ms`` (optional; absent or null = no deadline) is the call's
@@ -24,7 +48,7 @@ REPLY_ERROR kind ``expired``.
 
 A REPLY_ERROR body is ``{"kind", "type", "message", "traceback"}`` with kind one of
 ``exception``, ``bad_arguments``, ``unknown_command``, ``bad_request``, ``expired``,
-``unserializable_result``, ``result_too_large``.
+``unserializable_result``, ``result_too_large``, ``cancelled``, ``not_a_stream``.
 
 JSON nesting is limited to MAX_NESTING_DEPTH levels each way, the limit of the JVM side's parser:
 a deeper request is a ``bad_request``, a deeper result is ``unserializable_result``. Bodies are
@@ -50,7 +74,12 @@ REQUEST = 2          # host -> worker: {"cmd", "args", "session", "deadline_ms"}
 REPLY_OK = 3         # worker -> host: the result, as JSON
 REPLY_ERROR = 4      # worker -> host: {"kind", "type", "message", "traceback"}
 STARTUP_FAILED = 5   # worker -> host: the worker could not start (import error), then it exits
-CANCEL = 6           # host -> worker: reserved; a worker reads and ignores it today
+CANCEL = 6           # host -> worker: give up on a request (empty body)
+STREAM_ITEM = 7      # worker -> host: one item of a streamed result
+CREDIT = 8           # host -> worker: {"items", "bytes"} more a stream may send
+CALL_JAVA = 9        # worker -> host: {"fn", "args", "request", "timeout_ms"}, id = callback id
+JAVA_RESULT = 10     # host -> worker: a callback's result, id = callback id
+JAVA_ERROR = 11      # host -> worker: {"type", "message"}, id = callback id
 
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
 MAX_NESTING_DEPTH = 1000  # arrays and objects, counted like the JVM side's Jackson limit
