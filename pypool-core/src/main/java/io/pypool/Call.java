@@ -35,6 +35,8 @@ final class Call extends CompletableFuture<Call.Reply> {
     /** Safe to run twice: the caller said so. Such a call is retried once if its worker dies under it. */
     final boolean idempotent;
     final Kind kind;
+    /** The items of a streamed call as they arrive; null for a plain call. */
+    final StreamItems items;
     /** The one retry of an idempotent call has been used. */
     private volatile boolean retried;
 
@@ -52,6 +54,12 @@ final class Call extends CompletableFuture<Call.Reply> {
 
     Call(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos,
          boolean idempotent, Kind kind) {
+        this(command, session, frame, startNanos, timeoutNanos, idempotent, kind, null);
+    }
+
+    Call(String command, SessionEntry session, byte[] frame, long startNanos, long timeoutNanos,
+         boolean idempotent, Kind kind, StreamItems items) {
+        this.items = items;
         this.command = command;
         this.session = session;
         this.frame = frame;
@@ -89,9 +97,12 @@ final class Call extends CompletableFuture<Call.Reply> {
         return phase.compareAndSet(QUEUED, ABANDONED);
     }
 
-    /** An idempotent call whose worker died under it goes back to QUEUED for its one retry. */
+    /**
+     * An idempotent call whose worker died under it goes back to QUEUED for its one retry; a
+     * stream only while none of its items arrived (its consumer must never see one twice).
+     */
     boolean requeueForRetry() {
-        if (retried || isDone() || !phase.compareAndSet(SENT, QUEUED)) {
+        if (retried || isDone() || (items != null && items.received() > 0) || !phase.compareAndSet(SENT, QUEUED)) {
             return false;
         }
         retried = true;

@@ -172,6 +172,9 @@ final class Dispatcher {
     /** Writes a call already moved to SENT, on a slot the caller holds. */
     private void sendMarked(Worker w, Call call, long now) {
         w.send(call, now);
+        if (call.isDone() && call.kind == Call.Kind.USER) {
+            sendCancel(w, call); // abandoned while it was being written: the cancel could not find it before
+        }
         if (w.state() == Worker.State.STOPPED && w.gentle() && w.takeBack(call) && call.unsend()) {
             // Recycled between our pick and the write: its input was closed, the frame went
             // nowhere. The call goes elsewhere, untouched.
@@ -263,6 +266,19 @@ final class Dispatcher {
         call.settle();
     }
 
+    /** An item of a streamed call: handed to its consumer, within the credit the call gave. */
+    void onStreamItem(Worker w, FrameCodec.Frame frame) {
+        Call call = w.pendingCall(frame.requestId());
+        if (call == null || call.items == null) {
+            throw new WorkerTransport.Violation("sent a stream item for request id " + frame.requestId()
+                    + ", which is not a stream it runs");
+        }
+        w.heardFrom(pool.clock().nanoTime());
+        if (!call.items.offer(frame)) {
+            throw new WorkerTransport.Violation("sent more items of stream '" + call.command + "' than its credit allowed");
+        }
+    }
+
     /**
      * The call's deadline passed (seen by its blocking caller, or by the timer for other calls).
      * A call not yet sent is abandoned and never will be. A call sent to a worker fails now; the
@@ -292,9 +308,23 @@ final class Dispatcher {
                         + "worker is replaced if the call still runs " + OVERRUN_GRACE_NANOS / 1_000_000
                         + " ms past its deadline"
                 : "sent to worker " + w.id + " and not started there yet (it will not be)";
-        call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
-                + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), running));
+        if (call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
+                + " timed out after " + call.elapsedMillis(now) + " ms " + where + " " + pool.stateSummary(), running))) {
+            sendCancel(w, call); // the handler may stop early (pypool.cancelled()); one that does not is judged below
+        }
         pool.timers().after(OVERRUN_GRACE_NANOS, () -> retireIfOverrun(w, call));
+    }
+
+    /**
+     * A stream whose worker sent nothing for its idle timeout while its consumer waited: failed,
+     * and its handler told to stop.
+     */
+    void onIdle(Call call, long idleMillis) {
+        if (call.completeExceptionally(new CallTimeoutException(pool.name(), "stream '" + call.command + "'" + in(call)
+                + " timed out: its worker sent no item for " + idleMillis + " ms (the stream's idle timeout) "
+                + pool.stateSummary(), true))) {
+            tellToStop(call);
+        }
     }
 
     /**
@@ -323,13 +353,53 @@ final class Dispatcher {
         return call.session == null ? "" : " in " + call.session;
     }
 
-    /** A caller stopped waiting (interrupt, cancelled future): a queued call is never sent; a sent one runs on. */
+    /**
+     * A caller stopped waiting (interrupt, cancelled future, a stream closed or dropped): a queued
+     * call is never sent; a sent one is told to stop (see {@link #tellToStop}).
+     */
     void abandon(Call call, RuntimeException why) {
         if (call.abandonIfQueued()) {
             removeFromQueues(call);
             call.settle();
+            call.completeExceptionally(why);
+            return;
         }
-        call.completeExceptionally(why);
+        if (call.completeExceptionally(why)) {
+            tellToStop(call);
+        }
+    }
+
+    /**
+     * Sends CANCEL for a call its worker still holds: a handler that honours it ends early and
+     * its worker serves on. One that does not keeps its slot until it ends; if it still runs a
+     * grace period past the call's own deadline, the usual overrun rule retires the worker. A
+     * cancel alone never ends a worker or the sessions on it.
+     */
+    private void tellToStop(Call call) {
+        Worker w = call.worker();
+        if (w == null || !w.isPending(call)) {
+            return; // not written yet (sendMarked sends the cancel then), or answered already
+        }
+        sendCancel(w, call);
+        long left = Math.max(0, call.remainingNanos(System.nanoTime()));
+        pool.timers().after(left + OVERRUN_GRACE_NANOS, () -> retireIfOverrun(w, call));
+    }
+
+    private static final byte[] NO_BODY = new byte[0];
+
+    private static void sendCancel(Worker w, Call call) {
+        if (w.isPending(call)) {
+            w.sendControl(FrameCodec.control(FrameCodec.CANCEL, call.requestId(), NO_BODY), false);
+        }
+    }
+
+    /** Gives a stream's consumed credit back to the worker that runs it. */
+    void sendCredit(Call call, long items, long bytes) {
+        Worker w = call.worker();
+        if (w != null && w.isPending(call)) {
+            byte[] body = ("{\"items\":" + items + ",\"bytes\":" + bytes + "}").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            w.sendControl(FrameCodec.control(FrameCodec.CREDIT, call.requestId(), body), false);
+        }
     }
 
     private void removeFromQueues(Call call) {

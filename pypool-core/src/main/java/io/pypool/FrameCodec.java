@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * flags (u8), reserved (u16) and request id (u64), then a UTF-8 JSON body. The length counts
  * everything after itself. Unknown kinds and flags are protocol errors.
  *
- * <p>Flag bit 0 ({@link #FLAG_ATTACHMENTS}, REQUEST and REPLY_OK only): the body is a u32 JSON
+ * <p>Flag bit 0 ({@link #FLAG_ATTACHMENTS}, on frames that carry values): the body is a u32 JSON
  * length, the JSON, then each binary attachment as a u32 length and its bytes, to the body's end;
  * the JSON names them by marker objects ({@link Attachments}). A frame without attachments is
  * bare JSON, exactly as before, and takes the same code path as before.
@@ -32,6 +32,11 @@ final class FrameCodec {
     static final byte REPLY_ERROR = 4;
     static final byte STARTUP_FAILED = 5;
     static final byte CANCEL = 6;
+    static final byte STREAM_ITEM = 7;
+    static final byte CREDIT = 8;
+    static final byte CALL_JAVA = 9;
+    static final byte JAVA_RESULT = 10;
+    static final byte JAVA_ERROR = 11;
 
     static final byte FLAG_ATTACHMENTS = 1;
 
@@ -67,6 +72,15 @@ final class FrameCodec {
      */
     static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId, int maxBodyBytes)
             throws IOException {
+        return encodeRequest(mapper, command, args, sessionId, maxBodyBytes, 0, 0);
+    }
+
+    /**
+     * As above; with {@code creditItems > 0} the request asks for a stream, with that many items
+     * and {@code creditBytes} bytes of credit to begin with (protocol.py has the rules).
+     */
+    static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId, int maxBodyBytes,
+                                int creditItems, long creditBytes) throws IOException {
         Headroom out = new Headroom(HEADER_BYTES + 64);
         try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
             gen.writeStartObject();
@@ -77,6 +91,12 @@ final class FrameCodec {
             if (sessionId != null) {
                 gen.writeStringField("session", sessionId);
             }
+            if (creditItems > 0) {
+                gen.writeObjectFieldStart("stream");
+                gen.writeNumberField("items", creditItems);
+                gen.writeNumberField("bytes", creditBytes);
+                gen.writeEndObject();
+            }
             gen.writeFieldName("args");
             mapper.writeValue(gen, args);
             gen.writeEndObject();
@@ -85,6 +105,34 @@ final class FrameCodec {
             return out.toByteArray();
         }
         return out.attachments.frame(out.buffer(), out.size() - HEADER_BYTES, command, maxBodyBytes);
+    }
+
+    /**
+     * A whole frame of {@code kind} whose body is {@code value} as JSON, binary values as
+     * attachments (a callback's result). Over maxBodyBytes it throws {@link ArgumentsTooLargeException}.
+     */
+    static byte[] encodeValue(ObjectMapper mapper, byte kind, long id, Object value, String what, int maxBodyBytes)
+            throws IOException {
+        Headroom out = new Headroom(HEADER_BYTES + 64);
+        try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
+            mapper.writeValue(gen, value);
+        }
+        byte[] frame = out.attachments == null ? out.toByteArray()
+                : out.attachments.frame(out.buffer(), out.size() - HEADER_BYTES, what, maxBodyBytes);
+        if (bodyLength(frame) > maxBodyBytes) {
+            throw new ArgumentsTooLargeException(what + " is " + bodyLength(frame) + " bytes as JSON, over maxFrameBytes ("
+                    + maxBodyBytes + ")", bodyLength(frame), maxBodyBytes);
+        }
+        stampHeader(frame, kind, id);
+        return frame;
+    }
+
+    /** A small frame with a body given whole (CANCEL, CREDIT, JAVA_ERROR). */
+    static byte[] control(byte kind, long id, byte[] body) {
+        byte[] frame = new byte[HEADER_BYTES + body.length];
+        System.arraycopy(body, 0, frame, HEADER_BYTES, body.length);
+        stampHeader(frame, kind, id);
+        return frame;
     }
 
     /**
@@ -145,8 +193,8 @@ final class FrameCodec {
                     + ((long) maxBodyBytes + HEADER_REST) + "; the channel starts with " + describe(header, HEADER_BYTES));
         }
         byte flags = header[5];
-        if (kind < HELLO || kind > STARTUP_FAILED || kind == REQUEST || header[6] != 0 || header[7] != 0
-                || (flags != 0 && (flags != FLAG_ATTACHMENTS || kind != REPLY_OK))) {
+        if (!fromWorker(kind) || header[6] != 0 || header[7] != 0
+                || (flags != 0 && (flags != FLAG_ATTACHMENTS || !carriesValues(kind)))) {
             throw new MalformedFrameException("unexpected frame header (kind " + kind + ", flags " + header[5]
                     + "): " + describe(header, HEADER_BYTES));
         }
@@ -164,6 +212,16 @@ final class FrameCodec {
             throw new MalformedFrameException("input ended inside a frame body of " + body.length + " bytes");
         }
         return new Frame(kind, requestId, body);
+    }
+
+    /** The kinds a worker may send. */
+    private static boolean fromWorker(byte kind) {
+        return kind == HELLO || kind == REPLY_OK || kind == REPLY_ERROR || kind == STARTUP_FAILED
+                || kind == STREAM_ITEM || kind == CALL_JAVA;
+    }
+
+    private static boolean carriesValues(byte kind) {
+        return kind == REPLY_OK || kind == STREAM_ITEM || kind == CALL_JAVA;
     }
 
     /** The body of a frame with attachments, each read into an array of its own (no copy later). */

@@ -15,6 +15,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.Flow;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,8 @@ final class PoolEngine implements PythonPool {
     private final CommandTimes commandTimes = new CommandTimes();
     private final CallerSpin spin;
     private final Listeners listeners;
+    private final JavaFunctions javaFunctions;
+    private final StreamCalls streams;
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -59,6 +63,8 @@ final class PoolEngine implements PythonPool {
         this.replies = new Replies(name, mapper);
         this.spin = new CallerSpin(settings.callerSpin().toNanos(), commandTimes);
         this.dispatcher = new Dispatcher(this);
+        this.javaFunctions = new JavaFunctions(this, settings.javaFunctions(), settings.javaFunctionExecutor());
+        this.streams = new StreamCalls(this);
         this.sessions = new Sessions(this);
         this.setup = new WorkerSetup(this);
         this.monitor = new HealthMonitor(this);
@@ -132,6 +138,10 @@ final class PoolEngine implements PythonPool {
 
     Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    JavaFunctions javaFunctions() {
+        return javaFunctions;
     }
 
     Sessions sessions() {
@@ -230,7 +240,21 @@ final class PoolEngine implements PythonPool {
         return result;
     }
 
-    private void submit(Call call, boolean mayWait) throws InterruptedException {
+    @Override
+    public <T> Stream<T> stream(String command, Object args, Class<T> itemType, StreamOptions options) {
+        return streams.stream(null, command, args, itemType, options);
+    }
+
+    @Override
+    public <T> Flow.Publisher<T> publisher(String command, Object args, Class<T> itemType, StreamOptions options) {
+        return streams.publisher(null, command, args, itemType, options);
+    }
+
+    StreamCalls streams() {
+        return streams;
+    }
+
+    void submit(Call call, boolean mayWait) throws InterruptedException {
         if (isClosed()) {
             call.completeExceptionally(new PoolClosedException(name, "the pool is closed; call '" + call.command
                     + "' was not run"));
@@ -244,7 +268,7 @@ final class PoolEngine implements PythonPool {
     }
 
     /** Deadlines of calls nobody blocks on fire from the housekeeping thread's timer. */
-    private void watchDeadline(Call call) {
+    void watchDeadline(Call call) {
         ScheduledFuture<?> timer = timers.after(call.remainingNanos(System.nanoTime()), () -> dispatcher.onDeadline(call));
         if (timer != null) {
             call.whenComplete((reply, error) -> timer.cancel(false));
@@ -261,16 +285,39 @@ final class PoolEngine implements PythonPool {
     }
 
     private Call newCall(SessionEntry session, String command, Object args, CallOptions options) {
+        return newCall(session, command, args, options.timeoutOrNull(), options.isIdempotent(), null);
+    }
+
+    /**
+     * A caller's call; {@code items} non-null for a stream. Made on a thread that runs a Java
+     * function for a call (a nested call), it gets no more than that call's remaining time, and
+     * may not go to that call's own session, which waits on it.
+     */
+    Call newCall(SessionEntry session, String command, Object args, Duration ownTimeout, boolean idempotent,
+                 StreamItems items) {
         if (command == null || command.isEmpty()) {
             throw new IllegalArgumentException("command must be a non-empty name");
         }
         if (isClosed()) {
             throw new PoolClosedException(name, "the pool is closed; call '" + command + "' was not run");
         }
-        byte[] frame = encode(command, args, session == null ? null : session.id);
-        Duration timeout = options.timeoutOrNull() == null ? settings.callTimeout() : options.timeoutOrNull();
-        Call call = new Call(command, session, frame, System.nanoTime(), timeout.toNanos(), options.isIdempotent(),
-                Call.Kind.USER);
+        long now = System.nanoTime();
+        long timeoutNanos = (ownTimeout == null ? settings.callTimeout() : ownTimeout).toNanos();
+        Call outer = JavaFunctions.outerCall();
+        if (outer != null) {
+            if (session != null && outer.session == session) {
+                throw new SessionReentryException(name, session.id, "call '" + command + "' into " + session + " was made "
+                        + "by a Java function that the session's own call '" + outer.command + "' is waiting on; it could "
+                        + "only wait for itself (use another session, or an anonymous call)");
+            }
+            timeoutNanos = Math.min(timeoutNanos, outer.remainingNanos(now));
+            if (timeoutNanos <= 0) {
+                throw new CallTimeoutException(name, "call '" + command + "' was not run: the call '" + outer.command
+                        + "' whose Java function made it has no time left", false);
+            }
+        }
+        byte[] frame = encode(command, args, session == null ? null : session.id, items);
+        Call call = new Call(command, session, frame, now, timeoutNanos, idempotent, Call.Kind.USER, items);
         if (listeners.active()) { // one field read when nobody listens
             listeners.watch(call);
         }
@@ -286,9 +333,15 @@ final class PoolEngine implements PythonPool {
     }
 
     private byte[] encode(String command, Object args, String sessionId) {
+        return encode(command, args, sessionId, null);
+    }
+
+    private byte[] encode(String command, Object args, String sessionId, StreamItems stream) {
         byte[] frame;
         try {
-            frame = FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes());
+            frame = stream == null ? FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes())
+                    : FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes(),
+                            stream.windowItems(), stream.windowBytes());
         } catch (IOException e) {
             throw new IllegalArgumentException("the arguments of '" + command + "' cannot be written as JSON: "
                     + e.getMessage(), e);
@@ -326,7 +379,7 @@ final class PoolEngine implements PythonPool {
         return restore;
     }
 
-    private Call.Reply outcome(Call call) {
+    Call.Reply outcome(Call call) {
         try {
             return call.join();
         } catch (CompletionException | CancellationException e) {
@@ -346,7 +399,7 @@ final class PoolEngine implements PythonPool {
      * thread's stack; the caller's own stack is added as a suppressed exception so that logs show
      * where the call was made.
      */
-    private static RuntimeException withCallSite(RuntimeException e) {
+    static RuntimeException withCallSite(RuntimeException e) {
         if (e instanceof PypoolException) {
             e.addSuppressed(new CallSite());
         }
@@ -360,7 +413,7 @@ final class PoolEngine implements PythonPool {
         }
     }
 
-    private static RuntimeException asRuntime(Throwable t) {
+    static RuntimeException asRuntime(Throwable t) {
         t = unwrap(t);
         if (t instanceof RuntimeException re) {
             return re;

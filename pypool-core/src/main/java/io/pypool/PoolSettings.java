@@ -43,4 +43,6 @@ record PoolSettings(
         PoolClock clock,
         Executor callbackExecutor,
         ObjectMapper objectMapper,
-        List<PoolListener> listeners) {}
+        List<PoolListener> listeners,
+        Map<String, JavaFunction> javaFunctions,
+        Executor javaFunctionExecutor) {}

@@ -33,6 +33,35 @@ public interface PythonCaller {
      */
     <T> CompletableFuture<T> callAsync(String command, Object args, Class<T> resultType, CallOptions options);
 
+    /**
+     * Runs {@code command}, a Python generator (sync or async), and returns its items as they
+     * come. Use it in try-with-resources: closing the stream cancels the handler (its generator
+     * gets {@code GeneratorExit}); a stream dropped without being closed is cancelled once it is
+     * unreachable, or at its deadline. The deadline ({@link StreamOptions#withTimeout}, the
+     * pool's call timeout by default) covers the whole stream. Python runs ahead of the consumer
+     * by at most a window of items ({@link StreamOptions#withWindow}), so a slow consumer makes
+     * the generator wait rather than memory grow. A session's stream holds the session's strand
+     * until it ends. Failures arrive after the items delivered before them, as the typed
+     * exceptions of {@link #call} (a worker dying mid-stream: {@link WorkerCrashedException}).
+     */
+    <T> java.util.stream.Stream<T> stream(String command, Object args, Class<T> itemType, StreamOptions options);
+
+    /**
+     * The non-blocking form of {@link #stream}: the call starts when a subscriber subscribes (one
+     * subscriber per publisher), items go out as the subscriber requests them, on the pool's
+     * callback executor, and no thread waits meanwhile. Cancelling the subscription cancels the handler.
+     */
+    <T> java.util.concurrent.Flow.Publisher<T> publisher(String command, Object args, Class<T> itemType,
+                                                          StreamOptions options);
+
+    default <T> java.util.stream.Stream<T> stream(String command, Object args, Class<T> itemType) {
+        return stream(command, args, itemType, StreamOptions.DEFAULTS);
+    }
+
+    default <T> java.util.concurrent.Flow.Publisher<T> publisher(String command, Object args, Class<T> itemType) {
+        return publisher(command, args, itemType, StreamOptions.DEFAULTS);
+    }
+
     default JsonNode call(String command, Object args) throws InterruptedException {
         return call(command, args, JsonNode.class, CallOptions.DEFAULTS);
     }

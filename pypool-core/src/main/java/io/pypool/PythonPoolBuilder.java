@@ -63,6 +63,8 @@ public final class PythonPoolBuilder {
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
     private final List<PoolListener> listeners = new ArrayList<>();
+    private final Map<String, JavaFunction> javaFunctions = new LinkedHashMap<>();
+    private Executor javaFunctionExecutor;
 
     PythonPoolBuilder() {}
 
@@ -403,6 +405,35 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Registers a Java function that Python handlers may call by name:
+     * {@code pypool.call_java(name, args)} (blocking, within the calling request's deadline) or
+     * {@code await pypool.call_java_async(name, args)}. Python gets what it returns, or a
+     * {@code pypool.JavaError} with the exception's class name and message. Functions run on the
+     * {@link #javaFunctionExecutor}, never on a worker's reader thread, and may call the pool
+     * again (see {@link JavaFunction}).
+     */
+    public PythonPoolBuilder javaFunction(String name, JavaFunction fn) {
+        Objects.requireNonNull(fn, "fn");
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("javaFunction name must be a non-empty name");
+        }
+        if (javaFunctions.putIfAbsent(name, fn) != null) {
+            throw new IllegalArgumentException("javaFunction '" + name + "' is registered twice");
+        }
+        return this;
+    }
+
+    /**
+     * Where {@linkplain #javaFunction Java functions} run. Default: threads of the pool's own,
+     * made as needed and ended with the pool. A virtual-thread executor suits functions that
+     * block (on I/O, on nested calls); the pool never shuts down an executor it was given.
+     */
+    public PythonPoolBuilder javaFunctionExecutor(Executor executor) {
+        this.javaFunctionExecutor = Objects.requireNonNull(executor, "javaFunctionExecutor");
+        return this;
+    }
+
+    /**
      * Starts the workers, all at once, and returns when {@code minReadyWorkers} of them are ready.
      *
      * @throws PoolStartupException with the Python error (for example an ImportError) or the
@@ -437,7 +468,7 @@ public final class PythonPoolBuilder {
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper,
-                List.copyOf(listeners));
+                List.copyOf(listeners), Map.copyOf(javaFunctions), javaFunctionExecutor);
         return settings;
     }
 

@@ -47,6 +47,11 @@ final class Replies {
         }
     }
 
+    /** One item of a stream, read like a result. */
+    <T> T item(FrameCodec.Frame item, Call call, Class<T> type) {
+        return result(new Call.Reply(FrameCodec.REPLY_OK, item.body(), call.worker(), item.attachments()), call, type);
+    }
+
     private <T> T result(Call.Reply reply, Call call, Class<T> type) {
         try {
             if (type == Void.class || type == void.class) {

@@ -66,6 +66,17 @@ final class SessionEntry implements PythonSession {
     }
 
     @Override
+    public <T> java.util.stream.Stream<T> stream(String command, Object args, Class<T> itemType, StreamOptions options) {
+        return pool.streams().stream(this, command, args, itemType, options);
+    }
+
+    @Override
+    public <T> java.util.concurrent.Flow.Publisher<T> publisher(String command, Object args, Class<T> itemType,
+                                                               StreamOptions options) {
+        return pool.streams().publisher(this, command, args, itemType, options);
+    }
+
+    @Override
     public void close() {
         pool.sessions().close(this, "closed by its owner");
     }

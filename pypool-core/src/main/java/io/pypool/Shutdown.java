@@ -66,6 +66,8 @@ final class Shutdown {
             stopProcesses(supervisor.allWorkers()); // a launch that raced with close
             supervisor.launcher().close();
             pool.timers().shutdown();
+            pool.javaFunctions().shutdown();
+            pool.streams().shutdown();
             // The processes are gone; their threads end with their pipes. A child that left the
             // worker's process group on purpose may still hold a pipe: it does not hold close().
             long threadsEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);

@@ -192,6 +192,8 @@ final class Supervisor {
         public void onFrame(FrameCodec.Frame frame) {
             switch (frame.kind()) {
                 case FrameCodec.REPLY_OK, FrameCodec.REPLY_ERROR -> pool.dispatcher().onReply(w, frame);
+                case FrameCodec.STREAM_ITEM -> pool.dispatcher().onStreamItem(w, frame);
+                case FrameCodec.CALL_JAVA -> pool.javaFunctions().onCall(w, frame);
                 case FrameCodec.HELLO -> onHello(w, frame);
                 case FrameCodec.STARTUP_FAILED -> startupFailure = startupFailureText(frame);
                 default -> throw new WorkerTransport.Violation("sent an unexpected frame kind " + frame.kind());

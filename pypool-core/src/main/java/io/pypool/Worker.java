@@ -55,6 +55,8 @@ final class Worker {
     private volatile long lastSyncAnswerNanos;
     /** The call it runs now is of a command known to take longer than the pipelining window. */
     private volatile boolean headSlow;
+    /** Callbacks into Java it waits on: a handler doing so holds its thread for as long as Java takes. */
+    private final AtomicInteger callbacksWaiting = new AtomicInteger();
 
     private volatile WorkerTransport transport;
     private volatile java.util.Set<String> asyncCommands = java.util.Set.of();
@@ -194,14 +196,27 @@ final class Worker {
      * Whether a call may go to it at {@code now} (pool clock): a handler thread is free (calls of
      * {@code async def} handlers hold none), or the call would wait
      * in its input behind calls that are moving (it answered, or became busy, within {@link
-     * #PIPELINE_WINDOW_NANOS}) and the call it runs is not of a command known to take longer than
-     * that ({@link CommandTimes}). A worker stuck on a slow call gets no more calls queued behind
+     * #PIPELINE_WINDOW_NANOS}), the call it runs is not of a command known to take longer than
+     * that ({@link CommandTimes}), and no handler waits on a callback into Java. A worker stuck on a slow call gets no more calls queued behind
      * it; they wait in the pool's queue for whichever worker answers first. {@code slotsHeldForIt}:
      * slots already taken for the call in question.
      */
     boolean flowing(long now, int slotsHeldForIt) {
         return inFlight.get() - asyncInFlight.get() - slotsHeldForIt < handlerThreads
-                || (!headSlow && now - lastFlowNanos < PIPELINE_WINDOW_NANOS);
+                || (!headSlow && callbacksWaiting.get() == 0 && now - lastFlowNanos < PIPELINE_WINDOW_NANOS);
+    }
+
+    /**
+     * A handler called back into Java, or Java answered it. While one waits, nothing is queued
+     * behind it: a Java function's nested call sent there would wait on the very handler that
+     * waits on the function.
+     */
+    void callbackStarted() {
+        callbacksWaiting.incrementAndGet();
+    }
+
+    void callbackAnswered() {
+        callbacksWaiting.decrementAndGet();
     }
 
     void releaseSlot() {
@@ -306,7 +321,9 @@ final class Worker {
         // What the call itself took, not its wait behind others in the worker's input: a sync call
         // started when it was sent or when the previous sync call ended, whichever came later.
         // (Counting the wait would make every command look slow under load, and stop pipelining.)
-        if (isAsync(call)) {
+        if (call.items != null) {
+            // A stream's length is its consumer's business, not its command's speed: not recorded.
+        } else if (isAsync(call)) {
             times.record(call.command, clockNow - call.sentNanos());
         } else {
             times.record(call.command, clockNow - Math.max(call.sentNanos(), lastSyncAnswerNanos));
@@ -326,6 +343,25 @@ final class Worker {
         }
         heardFrom(clockNow);
         return call;
+    }
+
+    /** The unanswered call with this request id, or null. */
+    Call pendingCall(long requestId) {
+        return pending.get(requestId);
+    }
+
+    /**
+     * Sends a frame that answers no request slot (CANCEL, CREDIT, a callback's answer) while the
+     * worker is alive. Only a frame the worker is known to be reading for ({@code awaited}: a
+     * callback's answer, which its handler waits on) may be written by the calling thread; the
+     * others go through the writer's thread, since a worker busy in a handler may not read them
+     * for a while and the pipe's room is only known for requests.
+     */
+    void sendControl(byte[] frame, boolean awaited) {
+        WorkerTransport t = transport;
+        if (t != null && isAlive()) {
+            t.send(frame, awaited ? unansweredBytes.get() + frame.length : Long.MAX_VALUE);
+        }
     }
 
     boolean isPending(Call call) {
@@ -419,8 +455,12 @@ final class Worker {
         return null;
     }
 
+    /**
+     * Whether the call holds no handler thread in the worker: {@code async def} handlers wait on
+     * its event loop, and streams run on a thread of their own there.
+     */
     private boolean isAsync(Call call) {
-        return asyncCommands.contains(call.command);
+        return call.items != null || asyncCommands.contains(call.command);
     }
 
     /** The commands its runtime runs as {@code async def} handlers, from its hello. */
