@@ -582,4 +582,69 @@ class EngineTest {
         assertThat(launcher.received("queued")).isZero();
         assertThatThrownBy(caller::get).isInstanceOfAny(java.util.concurrent.CancellationException.class, ExecutionException.class);
     }
+
+    // ---- cancel and streams, as frames ----------------------------------------------------------------
+
+    @Test
+    void cancellingARunningCallSendsACancelForItsRequestAndKeepsItsSlotUntilItsReply() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = holding(1, "slow", release);
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(1));
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        slow.cancel(true);
+        await().until(() -> launcher.launched.get(0).controls.stream().anyMatch(c -> c.startsWith(FrameCodec.CANCEL + ":")));
+        assertThat(pool.workers()[0].inFlight()).as("held until the worker answers").isEqualTo(1);
+        CompletableFuture<String> next = pool.callAsync("next", null, String.class);
+        assertThat(pool.stats().queuedCalls()).isEqualTo(1);
+        release.countDown();
+        assertThat(next.get(5, TimeUnit.SECONDS)).isEqualTo("next");
+        assertThat(pool.stats().restarts()).isZero();
+    }
+
+    @Test
+    void aCancelledQueuedCallSendsNothing() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeLauncher launcher = holding(1, "slow", release);
+        PoolEngine pool = pool(launcher, b -> b.maxInFlightPerWorker(1));
+        CompletableFuture<String> slow = pool.callAsync("slow", null, String.class);
+        await().until(() -> launcher.received("slow") == 1);
+        CompletableFuture<String> queued = pool.callAsync("queued", null, String.class);
+        queued.cancel(true);
+        release.countDown();
+        assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+        assertThat(pool.call("after", null, String.class)).isEqualTo("after");
+        assertThat(launcher.received("queued")).isZero();
+        assertThat(launcher.launched.get(0).controls).isEmpty();
+    }
+
+    @Test
+    void aWorkerThatSendsMoreItemsThanItsCreditIsEnded() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            if (cmd.equals("flood")) {
+                for (int i = 0; i < 5; i++) { // the window is 2
+                    w.deliver(FrameCodec.STREAM_ITEM, w.current.get(), Integer.toString(i));
+                }
+            }
+            return Map.of("items", 5);
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        try (java.util.stream.Stream<Integer> s = pool.stream("flood", null, Integer.class,
+                StreamOptions.DEFAULTS.withWindow(2, 1 << 20))) {
+            assertThatThrownBy(s::toList).isInstanceOf(WorkerCrashedException.class)
+                    .hasMessageContaining("more items of stream 'flood' than its credit allowed");
+        }
+        await().until(() -> pool.stats().restarts() == 1);
+    }
+
+    @Test
+    void aStreamItemForARequestThatIsNoStreamEndsTheWorker() throws Exception {
+        FakeLauncher launcher = new FakeLauncher(1, (w, cmd, args, session) -> {
+            w.deliver(FrameCodec.STREAM_ITEM, w.current.get(), "1");
+            return cmd;
+        });
+        PoolEngine pool = pool(launcher, b -> b);
+        assertThatThrownBy(() -> pool.call("plain", null, String.class)).isInstanceOf(WorkerCrashedException.class)
+                .hasMessageContaining("which is not a stream it runs");
+    }
 }

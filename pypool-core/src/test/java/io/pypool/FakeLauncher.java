@@ -73,6 +73,10 @@ final class FakeLauncher implements WorkerLauncher {
         private final CountDownLatch deathLatch = new CountDownLatch(1);
         final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
         final AtomicInteger expired = new AtomicInteger();
+        /** Frames other than requests (CANCEL, CREDIT, answers to callbacks), as "kind:id". */
+        final List<String> controls = new CopyOnWriteArrayList<>();
+        /** The request id the calling handler thread runs (handlers use it to send stream items). */
+        final ThreadLocal<Long> current = new ThreadLocal<>();
 
         FakeWorker(String id, Events events) {
             this.id = id;
@@ -95,6 +99,10 @@ final class FakeLauncher implements WorkerLauncher {
             long requestId = 0;
             for (int i = 0; i < 8; i++) {
                 requestId = (requestId << 8) | (frame[8 + i] & 0xFF);
+            }
+            if (frame[4] != FrameCodec.REQUEST) {
+                controls.add(frame[4] + ":" + requestId);
+                return;
             }
             JsonNode request;
             try {
@@ -120,6 +128,7 @@ final class FakeLauncher implements WorkerLauncher {
             }
             received.computeIfAbsent(command, k -> new AtomicInteger()).incrementAndGet();
             String session = request.hasNonNull("session") ? request.get("session").asText() : null;
+            current.set(requestId);
             try {
                 log.add("start:" + command);
                 Object result = command.equals("ping") || command.equals("close_session") ? Map.of()
