@@ -16,7 +16,7 @@ final class TestPools {
     static PythonPoolBuilder builder() {
         return PythonPool.builder()
                 .pythonPath(TEST_HANDLERS)
-                .handlerModules("pypool.examples", "pypool.faults", "pypool_test_handlers")
+                .handlerModules("pypool.examples", "pypool.faults", "pypool_test_handlers", "conversation_handlers")
                 .workers(2)
                 .startupTimeout(Duration.ofSeconds(60))
                 .callTimeout(Duration.ofSeconds(30));

@@ -74,6 +74,10 @@ public final class Bench {
             List<PayloadBench.Row> rows = new PayloadBench(context).run();
             report.section("payload", rows, PayloadBench.table(rows));
         }
+        if (options.runs("conversations")) {
+            List<ConversationBench.Row> rows = new ConversationBench(context).run();
+            report.section("conversations", rows, ConversationBench.table(rows));
+        }
         if (options.runs("memory")) {
             MemoryBench.Result r = new MemoryBench(context).run();
             report.section("memory", r, r.table());

@@ -16,7 +16,7 @@ record BenchContext(String python, Path scripts, BenchOptions.Sizes sizes) {
     static BenchContext create(String python, BenchOptions.Sizes sizes) throws IOException {
         Path dir = Files.createTempDirectory("pypool-bench");
         dir.toFile().deleteOnExit();
-        for (String script : new String[] {"floor_echo.py", "slow_handlers.py"}) {
+        for (String script : new String[] {"floor_echo.py", "slow_handlers.py", "conversation_handlers.py"}) {
             Path target = dir.resolve(script);
             try (InputStream in = BenchContext.class.getResourceAsStream("/bench/" + script)) {
                 Files.copy(in, target);

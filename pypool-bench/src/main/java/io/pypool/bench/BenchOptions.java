@@ -20,13 +20,14 @@ record BenchOptions(
         String dspyPython,
         Sizes sizes) {
 
-    static final List<String> SECTIONS = List.of("latency", "throughput", "settings", "payload", "memory", "start",
-            "replacement");
+    static final List<String> SECTIONS = List.of("latency", "throughput", "settings", "payload", "conversations",
+            "memory", "start", "replacement");
 
     static final String USAGE = """
             usage: java -jar pypool-bench.jar [options]
               --quick              short rounds: a smoke test (< 1 min), figures not for comparison
-              --only a,b,...       sections to run, of: latency, throughput, settings, payload, memory, start, replacement
+              --only a,b,...       sections to run, of: latency, throughput, settings, payload, conversations,
+                                   memory, start, replacement
               --json PATH          where to write the results (default target/bench.json)
               --markdown           also print the tables as markdown (for docs/PERFORMANCE.md)
               --python PATH        the interpreter for the pools and the floor (default: the real python3)

@@ -2,7 +2,11 @@ package io.pypool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pypool.PythonCaller;
 import io.pypool.PythonPool;
+import io.pypool.StreamOptions;
+import java.time.Duration;
+import java.util.stream.Stream;
 import io.pypool.PythonPoolBuilder;
 import io.pypool.PythonSession;
 import java.nio.file.Path;
@@ -38,6 +42,10 @@ final class RunCommand implements Callable<Integer> {
             + "lives in one worker for the run)")
     String session;
 
+    @Option(names = "--stream", description = "COMMAND is a generator: print each item as a line of JSON as it "
+            + "comes (Ctrl-C stops it)")
+    boolean stream;
+
     @Override
     public Integer call() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
@@ -63,6 +71,14 @@ final class RunCommand implements Callable<Integer> {
             builder.pythonExecutable(python);
         }
         try (PythonPool pool = builder.build()) {
+            if (stream) {
+                PythonCaller caller = session == null ? pool : pool.session(session);
+                try (Stream<JsonNode> items = caller.stream(command, parsed, JsonNode.class,
+                        StreamOptions.DEFAULTS.withTimeout(Duration.ofDays(1)))) {
+                    items.forEach(item -> System.out.println(item.toString()));
+                }
+                return Failures.OK;
+            }
             JsonNode result;
             if (session == null) {
                 result = pool.call(command, parsed);
