@@ -22,6 +22,11 @@ from . import protocol
 
 _WAKE = b""  # queued to make the writer thread finish a frame cut short
 CORK_MAX_BYTES = 64 * 1024  # corked replies beyond this go out at once: one pipe's worth
+# Replies stay corked only through commands whose handlers typically return within this: anything
+# else (or a command not seen yet) may hold the GIL, hang or end the process, so what is corked
+# goes out before it starts. A stream's items are held back the same way, while its generator
+# gives them this fast.
+CORK_THROUGH_S = 0.0002
 
 
 class ChannelClosed(RuntimeError):
@@ -103,7 +108,7 @@ class Channel:
     def flush_corked(self) -> None:
         """Sends what is corked now (from any thread): a reply must not wait on a slow handler
         that happens to run after it. The serving thread flushes before any handler not known to
-        be fast (serving.CORK_THROUGH_S); the watcher, when a handler runs long anyway."""
+        be fast (CORK_THROUGH_S); the watcher, when a handler runs long anyway."""
         with self._cork_lock:
             data = self._take_corked()
         if data:
@@ -165,17 +170,17 @@ class Channel:
             except OSError as e:
                 self._leave(e)
             except BaseException as e:  # the writer must outlive anything
-                _log(f"writer error: {e!r}")
+                log(f"writer error: {e!r}")
 
     def _leave(self, e: OSError) -> None:
         if self._broken:
             return
         self._broken = True
-        _log(f"the host stopped reading this worker's output ({e}); leaving")
+        log(f"the host stopped reading this worker's output ({e}); leaving")
         try:
             self.on_broken()
         except BaseException as e2:
-            _log(f"leaving failed: {e2!r}")
+            log(f"leaving failed: {e2!r}")
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -197,7 +202,7 @@ class Channel:
                 pass
 
 
-def _log(text: str) -> None:
+def log(text: str) -> None:
     try:
         sys.stderr.write(f"pypool worker: {text}\n")
         sys.stderr.flush()
