@@ -15,11 +15,26 @@ User code only needs the decorator::
 
 A handler that has a parameter named ``session`` receives its session's state (a dict that lives
 as long as the session, in the one worker the session is pinned to). Results must be JSON values.
+
+A handler may also:
+
+- return a generator (sync or async): called as a stream, each item goes to the host as it is
+  made, paced by the host's credit; called plainly, the host gets the list of the items;
+- ask ``pypool.cancelled()``, or call ``pypool.checkpoint()``, which raises ``pypool.Cancelled``
+  once the host gave up on the call (an async handler's task is cancelled for it);
+- call a Java function registered with the pool: ``pypool.call_java(name, args)``, or
+  ``await pypool.call_java_async(name, args)`` in an async handler; a Java failure raises
+  ``pypool.JavaError``, no answer in time ``pypool.JavaTimeout``.
+
 This package uses the standard library only.
 """
 
 from ._registry import Session, command, current_worker, registered_commands
+from .cancellation import Cancelled, cancelled, checkpoint
+from .java import JavaError, JavaTimeout, call_java, call_java_async
 
-__all__ = ["command", "Session", "current_worker", "registered_commands", "__version__"]
+__all__ = ["command", "Session", "current_worker", "registered_commands",
+           "Cancelled", "cancelled", "checkpoint",
+           "call_java", "call_java_async", "JavaError", "JavaTimeout", "__version__"]
 
 __version__ = "0.1.0"

@@ -5,6 +5,11 @@ one reads while at most ``--concurrency`` run handlers, each usually the very re
 reading never waits on a handler and the common path has no thread hand-off. A handler writes its
 own reply when the pipe takes it at once; the channel's writer thread writes the rest (channel.py).
 
+Control frames (CANCEL, CREDIT, a callback's JAVA_RESULT or JAVA_ERROR) are handled by whichever
+thread reads them and never take a handler slot. A stream runs on a thread of its own from its
+handler's invocation on (streams.py), so that waiting for credit holds no slot; a handler waiting
+on Java (java.py) holds its slot, and with one handler thread reads the input itself meanwhile.
+
 No request can end the worker: whatever a body holds and whatever a handler returns or raises, the
 request gets a REPLY_OK or a REPLY_ERROR and the threads live on.
 """
@@ -14,21 +19,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import contextvars
 import inspect
 import os
+import select
 import sys
 import threading
 import time
 import traceback
-from typing import Any, Dict, Optional
+import types
+from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import _registry, protocol
+from . import _registry, inflight, java, protocol, streams
 from ._registry import BadArguments, Session
-from .channel import Channel
+from .cancellation import Cancelled
+from .channel import CORK_THROUGH_S, Channel, log
+from .inflight import CURRENT_REQUEST, Request  # noqa: F401  (CURRENT_REQUEST: pypool.faults, handlers)
 
-CURRENT_REQUEST: "contextvars.ContextVar[int]" = contextvars.ContextVar("pypool_request", default=0)
 _ANSWERED = object()  # a handler path that already sent its reply
+# What a plain (not streamed) call answers with the list of its items.
+_GENERATORS = (types.GeneratorType, types.AsyncGeneratorType)
 
 # JSON up to MAX_NESTING_DEPTH levels must decode and encode on a handler thread, whatever the
 # handler's own stack depth: the recursion limit and the handler threads' stacks leave room for it.
@@ -37,24 +46,9 @@ HANDLER_STACK_BYTES = 16 << 20
 # How long one handler may run before the watcher reads the input in its place (one handler thread).
 WATCH_S = 0.005
 WATCH_IDLE_S = 0.05  # how often the watcher looks while no handler runs
-# Replies stay corked only through commands whose handlers typically return within this: anything
-# else (or a command not seen yet) may hold the GIL, hang or end the process, so what is corked
-# goes out before it starts.
-CORK_THROUGH_S = 0.0002
 MAX_TIMED_COMMANDS = 4096
 # At most this many threads run the synchronous parts that async handlers hand off (asyncio.to_thread).
 ASYNC_OFFLOAD_THREADS = 256
-
-
-class Request:
-    """A request from the moment its frame was read until its reply is queued."""
-
-    __slots__ = ("request_id", "body", "received")
-
-    def __init__(self, request_id: int, body: "bytes | protocol.Attached") -> None:
-        self.request_id = request_id
-        self.body = body
-        self.received = time.monotonic()
 
 
 class Worker:
@@ -66,8 +60,21 @@ class Worker:
         self.calls_served = 0
         self.errors = 0
         self.sessions: Dict[str, Session] = {}
-        # Requests read and not yet answered, by id: where a future CANCEL will find its call.
+        # Requests read and not yet answered, by id: where CANCEL and CREDIT find their call.
         self.requests: Dict[int, Request] = {}
+        inflight.track(self.requests)
+        self.active_streams: Dict[int, streams.Credit] = {}  # streams running, by request id
+        self.callbacks = java.Callbacks(channel, max_frame_bytes, self._reads_input_when_idle,
+                                        self._read_while_waiting)
+        self._alone: Optional[int] = None  # the one handler thread's ident (one handler thread)
+        self._control: Dict[int, Callable[[int, Any], None]] = {
+            protocol.CANCEL: lambda request_id, _: self.cancel(request_id),
+            protocol.CREDIT: self._credit,
+            protocol.JAVA_RESULT: lambda callback_id, body: self.callbacks.answer(
+                protocol.JAVA_RESULT, callback_id, body),
+            protocol.JAVA_ERROR: lambda callback_id, body: self.callbacks.answer(
+                protocol.JAVA_ERROR, callback_id, body),
+        }
         self._event_loop: Optional[asyncio.AbstractEventLoop] = None
         self._event_loop_lock = threading.Lock()
         self._builtins = {"ping": self._ping, "stats": self._stats, "close_session": self._close_session}
@@ -90,6 +97,7 @@ class Worker:
                 "calls_served": self.calls_served, "errors": self.errors,
                 "sessions": len(self.sessions), "rss_bytes": rss_bytes(),
                 "threads": threading.active_count(), "in_flight": len(self.requests),
+                "streams": len(self.active_streams), "callbacks": len(self.callbacks.waiting),
                 "commands": _registry.registered_commands()}
 
     def _close_session(self, session_id: Optional[str]) -> Dict[str, Any]:
@@ -117,6 +125,7 @@ class Worker:
         self._eof = False
         self._fatal: Optional[BaseException] = None
         self._busy_since: Optional[float] = None
+        java.serve_with(self.callbacks)
         if self._permits == 1:
             threads = self._start_threads(self._serve_alone, self._watch)
         else:
@@ -129,25 +138,36 @@ class Worker:
             time.sleep(0.001)
         self.channel.drain()
 
-    def cancel(self, request_id: int) -> None:
-        """CANCEL is read and ignored for now; a cancellable call would be found in self.requests."""
-
     def _start_threads(self, *targets) -> "list[threading.Thread]":
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-        previous = threading.stack_size()
+        return [_start_thread(target, f"pypool-serve-{n}") for n, target in enumerate(targets)]
+
+    # -- control frames: handled by whichever thread reads them, never as requests -------------
+    def cancel(self, request_id: int) -> None:
+        """CANCEL: the request is flagged, and what waits on its behalf is woken (see Request.cancel);
+        one not started is answered when its turn comes. An id not held any more is ignored."""
+        request = self.requests.get(request_id)
+        if request is not None:
+            request.cancel()
+
+    def _credit(self, request_id: int, body: Any) -> None:
+        request = self.requests.get(request_id)
+        if request is None:  # answered already: the host's credit crossed the final reply
+            return
         try:
-            threading.stack_size(max(previous, HANDLER_STACK_BYTES))
-        except (ValueError, RuntimeError):  # a platform that cannot size stacks keeps its own
-            pass
-        threads = []
-        try:
-            for n, target in enumerate(targets):
-                t = threading.Thread(target=target, name=f"pypool-serve-{n}", daemon=True)
-                t.start()
-                threads.append(t)
-        finally:
-            threading.stack_size(previous)
-        return threads
+            items, nbytes = streams.parse_credit(protocol.decode_body(body))
+        except BaseException as e:
+            log(f"a CREDIT frame for request {request_id} was ignored: {_describe(e)}")
+            return
+        # Kept on the request even before its stream starts: credit sent early is not lost.
+        inflight.credit_of(request, streams.Credit).add(items, nbytes)
+
+    def _end_of_input(self, fatal: Optional[BaseException] = None) -> None:
+        """No frame will come any more: nothing may wait for one, or the worker could never leave."""
+        self._fatal, self._eof = fatal, True
+        why = "the host closed the worker's input" if fatal is None else f"the host's input is broken: {fatal}"
+        self.callbacks.close(why)
+        for credit in list(self.active_streams.values()):
+            credit.close()
 
     # -- the serving threads -----------------------------------------------------------------
     def _loop(self) -> None:
@@ -166,32 +186,68 @@ class Worker:
             if mine:
                 self._run_while_work(request)
 
-    def _read_locked(self) -> Optional[Request]:
+    def _read_locked(self, stop: Optional[Callable[[], bool]] = None) -> Optional[Request]:
+        """Reads frames up to the next request and returns it; control frames on the way are
+        handled here. None at the end of input, or after a control frame once stop() is true."""
         while not self._eof:
             try:
                 frame = protocol.read_frame(self.channel.reader, self.max_frame_bytes)
             except BaseException as e:  # not frames: the worker ends (exit code 4)
-                self._fatal, self._eof = e, True
+                self._end_of_input(e)
                 return None
             if frame is None:
-                self._eof = True
+                self._end_of_input()
                 return None
             kind, request_id, body = frame
             if kind == protocol.REQUEST:
                 request = Request(request_id, body)
                 self.requests[request_id] = request  # one dict operation: atomic under the GIL
                 return request
-            if kind == protocol.CANCEL:
-                self.cancel(request_id)
-            else:
-                self._fatal = protocol.ProtocolError(f"unexpected frame kind {kind} from the host")
-                self._eof = True
+            control = self._control.get(kind)
+            if control is None:
+                self._end_of_input(protocol.ProtocolError(f"unexpected frame kind {kind} from the host"))
+                return None
+            try:
+                control(request_id, body)
+            except BaseException as e:  # the reader must outlive any frame
+                log(f"handling a frame of kind {kind} for id {request_id} failed: {_describe(e, use_repr=True)}")
+            if stop is not None and stop():
+                return None
         return None
+
+    # -- callbacks: a handler waiting on Java, with one handler thread, reads the input itself ---
+    def _reads_input_when_idle(self) -> bool:
+        """Whether the calling thread is the one handler thread: the thread that would read the
+        input, were it not waiting. Elsewhere a thread free to read is always there (the leader
+        in leader/follower mode, the one handler thread otherwise) and delivers the answer."""
+        return self._alone == threading.get_ident()
+
+    def _read_while_waiting(self, done: Callable[[], bool], until: float) -> bool:
+        """Reads the input until done() (the answer came) or ``until``; requests read meanwhile
+        wait in the backlog, in order, and this very thread takes them once its handler ends.
+        False when another thread reads now (the watcher): that one delivers the answer."""
+        if self._eof or not self._reading.acquire(blocking=False):
+            return False
+        reader = self.channel.reader
+        try:
+            while not done() and not self._eof:
+                left = until - time.monotonic()
+                if left <= 0 or (not reader.buffered() and not _readable(self.channel.in_fd, left)):
+                    break
+                # After a control frame, back here unless more is buffered: a read would block.
+                request = self._read_locked(stop=lambda: done() or not reader.buffered())
+                if request is not None:
+                    with self._state:  # in the backlog before the input is let go: never overtaken
+                        self._backlog.append(request)
+        finally:
+            self._reading.release()
+        return True
 
     # -- one handler thread: it reads and runs; a watcher reads during long handlers ----------
     def _serve_alone(self) -> None:
         channel = self.channel
         corked = False
+        self._alone = threading.get_ident()
         while True:
             request = self._next_in_backlog()  # what the watcher read meanwhile goes first
             if request is None:
@@ -288,52 +344,98 @@ class Worker:
                 self._event_loop = loop
             return self._event_loop
 
-    def _run_async(self, request_id: int, name: str, coroutine: Any) -> None:
+    def _run_async(self, request: Request, name: str, coroutine: Any) -> None:
         """An ``async def`` handler: its coroutine runs on the event loop, and the handler thread
-        is free at once, so many such calls can wait on I/O in one worker without a thread each."""
+        is free at once, so many such calls can wait on I/O in one worker without a thread each.
+        A CANCEL cancels its task."""
+        request_id = request.request_id
+        loop = self._loop_thread()
+
         async def run() -> None:
             CURRENT_REQUEST.set(request_id)
+            task = asyncio.current_task()
+            forget_cancel = request.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))  # type: ignore[union-attr]
             try:
                 result = await coroutine
-            except BadArguments as e:  # an async handler that checks its own arguments
-                self._error(request_id, "bad_arguments", "BadArguments", _describe(e))
+                if isinstance(result, _GENERATORS):
+                    result = await _items_of(result)
             except BaseException as e:  # a handler may raise anything
-                self._exception(request_id, e)
+                self._failed(request, name, e)
             else:
                 self._reply(request_id, name, result)
+            finally:
+                forget_cancel()
 
         def done(future: "concurrent.futures.Future[None]") -> None:
             if not future.cancelled() and future.exception() is not None:
                 self._internal_error(request_id, future.exception())
             self.requests.pop(request_id, None)
 
-        asyncio.run_coroutine_threadsafe(run(), self._loop_thread()).add_done_callback(done)
+        asyncio.run_coroutine_threadsafe(run(), loop).add_done_callback(done)
 
-    def handle(self, request: Request) -> bool:
-        """Runs one request and sends its reply; True when an async handler will reply later."""
+    # -- streams: each on a thread of its own, from the invocation to the final reply ---------
+    def _start_stream(self, request: Request, name: str, args: Any, session_id: Optional[str],
+                      credit: Tuple[int, int]) -> bool:
         request_id = request.request_id
+        stream_credit = inflight.credit_of(request, streams.Credit)
+        stream_credit.add(*credit)
+        self.active_streams[request_id] = stream_credit
+        if self._eof:  # read before the input ended, started after: no credit can come any more
+            stream_credit.close()
         try:
-            decoded = protocol.decode_body(request.body)
-            name = decoded["cmd"]
-            args = decoded.get("args")
-            session_id = decoded.get("session")
-            deadline_ms = decoded.get("deadline_ms")
-            if not isinstance(name, str):
-                raise TypeError(f"'cmd' must be a string, got {type(name).__name__}")
-            if deadline_ms is not None and (isinstance(deadline_ms, bool)
-                                            or not isinstance(deadline_ms, (int, float))):
-                raise TypeError(f"'deadline_ms' must be a number, got {type(deadline_ms).__name__}")
-        except BaseException as e:  # invalid UTF-8 or JSON, too deep, not an object...
-            self._error(request_id, "bad_request", type(e).__name__, f"malformed request: "
-                        f"{e if isinstance(e, protocol.NestingTooDeep) else _describe(e, use_repr=True)}")
-            return
-        if deadline_ms is not None:
+            _start_thread(lambda: self._stream(request, name, args, session_id, stream_credit),
+                          f"pypool-stream-{request_id}")
+        except BaseException:
+            self.active_streams.pop(request_id, None)
+            raise
+        return True
+
+    def _stream(self, request: Request, name: str, args: Any, session_id: Optional[str],
+                credit: streams.Credit) -> None:
+        request_id = request.request_id
+        CURRENT_REQUEST.set(request_id)
+        try:
+            try:
+                result = self._dispatch(request_id, name, args, session_id)
+                if result is _ANSWERED:
+                    return
+                stream = streams.Stream(self.channel, request, name, credit, self.max_frame_bytes,
+                                        self._loop_thread)
+                count = stream.run(result)
+            except streams.StreamEnded as e:
+                self._error(request_id, e.kind, e.type_name, e.message)
+            except BaseException as e:  # the generator may raise anything
+                self._failed(request, name, e)
+            else:
+                self._count(error=False)
+                self.channel.send(protocol.REPLY_OK, request_id, b'{"items":%d}' % count)
+        except BaseException as e:
+            self._internal_error(request_id, e)
+        finally:
+            self.active_streams.pop(request_id, None)
+            self.requests.pop(request_id, None)
+
+    # -- one request -----------------------------------------------------------------------------
+    def handle(self, request: Request) -> bool:
+        """Runs one request and sends its reply; True when it is answered later (an async
+        handler, a stream)."""
+        parsed = self._parse(request)
+        if parsed is None:
+            return False
+        name, args, session_id, credit = parsed
+        request_id = request.request_id
+        if request.cancelled:
+            self._error(request_id, "cancelled", "Cancelled", f"call '{name}' was cancelled before it started")
+            return False
+        if request.deadline is not None:
             now = time.monotonic()
-            if now >= request.received + deadline_ms / 1000.0:
+            if now >= request.deadline:
                 self._error(request_id, "expired", "DeadlineExpired",
                             f"call '{name}' was not started: its deadline passed after "
                             f"{int((now - request.received) * 1000)} ms waiting in the worker")
-                return
+                return False
+        if credit is not None:
+            return self._start_stream(request, name, args, session_id, credit)
         CURRENT_REQUEST.set(request_id)
         channel = self.channel
         if channel.has_corked() and self._run_times.get(name, 1.0) > CORK_THROUGH_S:
@@ -341,20 +443,46 @@ class Worker:
         started = time.monotonic()
         try:
             result = self._dispatch(request_id, name, args, session_id)
-        except BadArguments as e:
-            self._error(request_id, "bad_arguments", "BadArguments", _describe(e))
-            return
+            if isinstance(result, _GENERATORS):  # a plain call of a generator: the list of its items
+                if inspect.isasyncgen(result):
+                    self._run_async(request, name, _items_of(result))
+                    return True
+                result = list(result)
         except BaseException as e:  # a handler may raise anything, SystemExit included
-            self._exception(request_id, e)
-            return
+            self._failed(request, name, e)
+            return False
         if result is _ANSWERED:
             return False
         if inspect.iscoroutine(result):
-            self._run_async(request_id, name, result)
+            self._run_async(request, name, result)
             return True
         self._timed(name, time.monotonic() - started)
         self._reply(request_id, name, result)
         return False
+
+    def _parse(self, request: Request) -> Optional[Tuple[str, Any, Optional[str], Optional[Tuple[int, int]]]]:
+        """The request's command, arguments, session and stream credit; None once a malformed
+        body is answered (bad_request). Sets the request's deadline."""
+        try:
+            decoded = protocol.decode_body(request.body)
+            name = decoded["cmd"]
+            args = decoded.get("args")
+            session_id = decoded.get("session")
+            deadline_ms = decoded.get("deadline_ms")
+            stream = decoded.get("stream")
+            if not isinstance(name, str):
+                raise TypeError(f"'cmd' must be a string, got {type(name).__name__}")
+            if deadline_ms is not None and (isinstance(deadline_ms, bool)
+                                            or not isinstance(deadline_ms, (int, float))):
+                raise TypeError(f"'deadline_ms' must be a number, got {type(deadline_ms).__name__}")
+            credit = None if stream is None else streams.parse_credit(stream)
+        except BaseException as e:  # invalid UTF-8 or JSON, too deep, not an object...
+            self._error(request.request_id, "bad_request", type(e).__name__, f"malformed request: "
+                        f"{e if isinstance(e, protocol.NestingTooDeep) else _describe(e, use_repr=True)}")
+            return None
+        if deadline_ms is not None:
+            request.deadline = request.received + deadline_ms / 1000.0
+        return name, args, session_id, credit
 
     def _timed(self, name: str, took: float) -> None:
         times = self._run_times
@@ -409,6 +537,17 @@ class Worker:
                 session = self.sessions[session_id] = Session(session_id)
         return cmd.invoke(args, session)
 
+    def _failed(self, request: Request, name: str, e: BaseException) -> None:
+        """Answers a handler (or generator) that raised."""
+        if isinstance(e, BadArguments):  # also from a handler that checks its own arguments
+            self._error(request.request_id, "bad_arguments", "BadArguments", _describe(e))
+        elif isinstance(e, Cancelled) or (isinstance(e, asyncio.CancelledError) and request.cancelled):
+            detail = _describe(e)
+            self._error(request.request_id, "cancelled", "Cancelled",
+                        f"call '{name}' was cancelled" + (f": {detail}" if detail else ""), _format(e))
+        else:
+            self._exception(request.request_id, e)
+
     def _exception(self, request_id: int, e: BaseException) -> None:
         kind = type(e)
         qualified = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
@@ -423,6 +562,40 @@ class Worker:
         self.calls_served += 1
         if error:
             self.errors += 1
+
+
+async def _items_of(generator: Any) -> list:
+    if inspect.isasyncgen(generator):
+        return [item async for item in generator]
+    return list(generator)
+
+
+_stack_size_lock = threading.Lock()
+
+
+def _start_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread with a stack deep enough for MAX_NESTING_DEPTH levels of JSON. The stack size
+    is process-wide: it is raised only around the start, under a lock, for this thread alone."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    with _stack_size_lock:
+        previous = threading.stack_size()
+        try:
+            threading.stack_size(max(previous, HANDLER_STACK_BYTES))
+        except (ValueError, RuntimeError):  # a platform that cannot size stacks keeps its own
+            pass
+        try:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    return thread
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):  # a descriptor gone: the read that follows says so
+        return True
 
 
 def _describe(e: BaseException, use_repr: bool = False) -> str:

@@ -42,7 +42,8 @@ from .serving import CURRENT_REQUEST, Worker  # noqa: F401  (CURRENT_REQUEST: us
 
 CHANNEL: Optional[Channel] = None  # the running worker's channel; fault injection (pypool.faults) writes to it
 
-CAPABILITIES = ["sessions", "concurrency", "startup_failed_frame", "deadlines"]
+CAPABILITIES = ["sessions", "concurrency", "startup_failed_frame", "deadlines", "cancel", "streams",
+                "call_java"]
 
 
 def leads_group() -> bool:
