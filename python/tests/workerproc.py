@@ -5,6 +5,7 @@ one running pytest), to check the runtime on every Python version it supports.""
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -66,6 +67,52 @@ class WorkerProcess:
         kind, reply_id, body = self.read()
         assert (kind, reply_id) == (protocol.REPLY_OK, rid), body
         return body
+
+    # -- conversations: control frames the host sends, and what the worker sends besides replies --
+    def send_frame(self, kind, rid, body=b"", flush=True):
+        self.proc.stdin.write(protocol.encode(kind, rid, body))
+        if flush:
+            self.proc.stdin.flush()
+
+    def cancel(self, rid):
+        self.send_frame(protocol.CANCEL, rid)
+
+    def credit(self, rid, items, nbytes=1 << 40):
+        self.send_frame(protocol.CREDIT, rid, json.dumps({"items": items, "bytes": nbytes}).encode())
+
+    def stream(self, cmd, args=None, items=1 << 30, nbytes=1 << 40, **fields):
+        """Sends a request for a stream with that much credit; returns its id."""
+        return self.send(cmd, args, stream={"items": items, "bytes": nbytes}, **fields)
+
+    def read_call_java(self):
+        """The next frame, which must be a CALL_JAVA: (callback id, its body decoded)."""
+        kind, cid, body = self.read()
+        assert kind == protocol.CALL_JAVA, (kind, cid, body)
+        return cid, protocol.decode_body(body)
+
+    def java_result(self, cid, value):
+        payload, parts = protocol.encode_result(value)
+        if parts:
+            self.proc.stdin.write(protocol.encode_attached(protocol.JAVA_RESULT, cid, payload, parts))
+            self.proc.stdin.flush()
+        else:
+            self.send_frame(protocol.JAVA_RESULT, cid, payload)
+
+    def java_error(self, cid, java_type, message):
+        self.send_frame(protocol.JAVA_ERROR, cid, json.dumps({"type": java_type, "message": message}).encode())
+
+    def quiet(self, seconds=0.15):
+        """Whether the worker sends nothing more for that long (nothing buffered here either)."""
+        fd = self.proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        try:
+            if self.proc.stdout.peek(1):  # read ahead already, or readable at once
+                return False
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(fd, True)
+        return not select.select([fd], [], [], seconds)[0]
 
     def close(self):
         self.proc.stdin.close()
