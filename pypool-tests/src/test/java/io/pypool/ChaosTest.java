@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * 32 threads call a pool for about 20 s while workers are killed at random every ~500 ms, one is
  * stopped with SIGSTOP and one writes garbage onto its protocol channel. Workers run several calls
  * at once; some callers own a session whose counter is checked on every call; some send 1 MB
- * frames; some handlers leave a child process behind. Run alone with
+ * frames; some handlers leave a child process behind; some read streams (every item checked, in
+ * order) and some handlers call back into Java (the answer checked against the question). Run alone with
  * {@code ./mvnw -pl pypool-tests -am test -Dgroups=chaos -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("chaos")
@@ -44,12 +45,15 @@ class ChaosTest {
         AtomicLong counterBroken = new AtomicLong();
         AtomicLong sessionChecks = new AtomicLong();
         AtomicLong bigFrames = new AtomicLong();
+        AtomicLong streamsRead = new AtomicLong();
+        AtomicLong callbacksChecked = new AtomicLong();
         String big = "b".repeat(1 << 20);
         List<Long> allPids;
 
         PythonPool pool = TestPools.builder().name("chaos").workers(WORKERS).callTimeout(CALL_TIMEOUT)
                 .maxInFlightPerWorker(4).handlerThreads(2)
-                .healthCheckInterval(Duration.ofMillis(200)).maxQueuedCalls(10_000).build();
+                .healthCheckInterval(Duration.ofMillis(200)).maxQueuedCalls(10_000)
+                .javaFunction("chaos.echo", args -> args).build();
         try {
             long end = System.nanoTime() + RUN.toNanos();
             List<Thread> callers = new ArrayList<>();
@@ -84,6 +88,30 @@ class ChaosTest {
                                 if (!value.equals(echoed)) {
                                     misdelivered.incrementAndGet();
                                 }
+                            } else if (thread % 8 == 5 && n % 2 == 0) {
+                                // A stream: whatever arrives must be 0, 1, 2... in order, and all 50 on success.
+                                int next = 0;
+                                try (java.util.stream.Stream<Integer> items = pool.stream("s.count", Map.of("n", 50),
+                                        Integer.class, StreamOptions.DEFAULTS.withWindow(8, 1 << 20)
+                                                .withTimeout(CALL_TIMEOUT))) {
+                                    for (java.util.Iterator<Integer> it = items.iterator(); it.hasNext(); next++) {
+                                        if (it.next() != next) {
+                                            misdelivered.incrementAndGet();
+                                        }
+                                    }
+                                }
+                                if (next != 50) {
+                                    misdelivered.incrementAndGet();
+                                }
+                                streamsRead.incrementAndGet();
+                            } else if (thread % 8 == 7 && n % 2 == 0) {
+                                // A callback into Java: the handler gets back exactly what it sent.
+                                JsonNode back = pool.call("j.call", Map.of("name", "chaos.echo", "args", Map.of("nonce", nonce)),
+                                        JsonNode.class, options);
+                                if (!nonce.equals(back.path("nonce").asText())) {
+                                    misdelivered.incrementAndGet();
+                                }
+                                callbacksChecked.incrementAndGet();
                             } else if (thread % 8 == 3 && n % 50 == 0) {
                                 pidsSeen.add(pool.call("t.spawn_child", Map.of("seconds", 300), Long.class));
                             } else {
@@ -155,9 +183,10 @@ class ChaosTest {
             outcomes.forEach((k, v) -> byOutcome.put(k, v.sum()));
             System.out.printf("chaos: faults injected %s; calls by outcome %s; misdelivered %d; overdue %d "
                             + "(worst overrun %d ms past the %d ms deadline); session counter checks %d, broken %d; "
-                            + "1 MB frames %d; restarts %d; health %s%n",
+                            + "1 MB frames %d; streams read %d; callbacks checked %d; restarts %d; health %s%n",
                     injected, byOutcome, misdelivered.get(), overdue.get(), Math.max(0, worstOverrunMillis.get()),
-                    CALL_TIMEOUT.toMillis(), sessionChecks.get(), counterBroken.get(), bigFrames.get(),
+                    CALL_TIMEOUT.toMillis(), sessionChecks.get(), counterBroken.get(), bigFrames.get(), streamsRead.get(),
+                    callbacksChecked.get(),
                     pool.stats().restarts(), pool.health());
 
             assertThat(injected.get("SIGKILL")).isGreaterThan(20);
@@ -166,6 +195,8 @@ class ChaosTest {
             assertThat(counterBroken.get()).as("session counters that skipped or repeated").isZero();
             assertThat(sessionChecks.get()).isGreaterThan(100L);
             assertThat(bigFrames.get()).isGreaterThan(10L);
+            assertThat(streamsRead.get()).isGreaterThan(50L);
+            assertThat(callbacksChecked.get()).isGreaterThan(50L);
             assertThat(pool.stats().queuedCalls()).isZero();
             assertThat(overdue.get()).as("calls that outlived their deadline by more than %s", DEADLINE_MARGIN).isZero();
             assertThat(byOutcome.get("success")).isGreaterThan(1000L);
