@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List
 
-from . import command
+from . import call_java, checkpoint, command
 
 
 @command("echo")
@@ -37,8 +37,21 @@ def primes(below: int) -> List[int]:
 
 @command("sleep")
 def sleep(ms: float) -> float:
+    """Sleeps through a cancel, as a handler stuck in a C call would (the tests of hangs use it)."""
     time.sleep(ms / 1000.0)
     return ms
+
+
+@command("wait")
+def wait(ms: float) -> float:
+    """Waits in short steps, and stops early (pypool.Cancelled) once the caller gave up."""
+    end = time.monotonic() + ms / 1000.0
+    while True:
+        checkpoint()
+        left = end - time.monotonic()
+        if left <= 0:
+            return ms
+        time.sleep(min(left, 0.01))
 
 
 @command("counter.add")
@@ -52,3 +65,19 @@ def counter_add(by: int = 1, *, session) -> Dict[str, Any]:
 @command("counter.get")
 def counter_get(*, session) -> Dict[str, Any]:
     return {"session": session.id, "total": session.get("total", 0), "calls": session.get("calls", 0)}
+
+
+@command("tokens")
+def tokens(text: str, delay_ms: float = 0):
+    """A generator: its words stream to Java one by one (``pool.stream("tokens", ...)``)."""
+    for word in text.split():
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        yield word
+
+
+@command("quote")
+def quote(sku: str, qty: int = 1) -> Dict[str, Any]:
+    """A callback into Java: the unit price comes from the Java function 'prices.lookup'."""
+    unit = call_java("prices.lookup", {"sku": sku})
+    return {"sku": sku, "qty": qty, "unit": unit, "total": unit * qty}

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -51,7 +53,9 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("pypool demo: %d workers, %d threads, %d sessions, %.0f s%n", workers, threads, sessions, seconds);
         long t0 = System.nanoTime();
         var builder = PythonPool.builder().name("demo").workers(workers).handlerModules("pypool.examples")
-                .callTimeout(Duration.ofSeconds(10));
+                .callTimeout(Duration.ofSeconds(10))
+                // A Java function the bundled 'quote' handler calls back: prices live on the Java side.
+                .javaFunction("prices.lookup", args -> 100 + Math.floorMod(args.get("sku").asText().hashCode(), 900));
         if (python != null) {
             builder.pythonExecutable(python);
         }
@@ -92,6 +96,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             double elapsed = (System.nanoTime() - started) / 1e9;
             report(pool, sessionList, expectedTotals, latencies, elapsed);
+            conversations(pool);
             for (PythonSession s : sessionList) {
                 s.close();
             }
@@ -146,6 +151,34 @@ final class DemoCommand implements Callable<Integer> {
             lat[n++] = System.nanoTime() - begin;
         }
         return Arrays.copyOf(lat, n);
+    }
+
+    /** A stream, a callback into Java and a cancel, once each, to show what goes beyond one call. */
+    private void conversations(PythonPool pool) throws InterruptedException {
+        long t0 = System.nanoTime();
+        List<String> words;
+        try (Stream<String> tokens = pool.stream("tokens", Map.of("text", "streamed one word at a time"), String.class)) {
+            words = tokens.toList();
+        }
+        System.out.printf("stream: %s in %.1f ms%n", words, (System.nanoTime() - t0) / 1e6);
+        check(words.size() == 6, "stream");
+        JsonNode quote = pool.call("quote", Map.of("sku", "demo-sku", "qty", 3));
+        System.out.printf("callback: 'quote' asked Java for the price of %s: %d x %d = %d%n", quote.get("sku").asText(),
+                quote.get("qty").asInt(), quote.get("unit").asInt(), quote.get("total").asInt());
+        check(quote.get("total").asInt() == 3 * quote.get("unit").asInt(), "callback");
+        CompletableFuture<JsonNode> slow = pool.callAsync("wait", Map.of("ms", 5_000));
+        long c0 = System.nanoTime();
+        slow.cancel(true);
+        await(() -> pool.stats().workers().stream().mapToInt(PoolStats.Worker::inFlight).sum() == 0);
+        System.out.printf("cancel: a 5 s call given up, its handler stopped and its slot free again after %.1f ms%n",
+                (System.nanoTime() - c0) / 1e6);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
     }
 
     private static void check(boolean ok, String what) {

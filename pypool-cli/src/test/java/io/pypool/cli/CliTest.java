@@ -32,7 +32,10 @@ class CliTest {
         Outcome o = run("demo", "--workers", "2", "--threads", "8", "--sessions", "4", "--seconds", "1");
         assertThat(o.exit()).as(o.err()).isZero();
         assertThat(o.out()).contains("workers:").containsPattern("w1 +pid \\d+").contains("calls/s")
-                .contains("latency: p50").contains("sessions: 4, final state matched in 4").contains("errors: none");
+                .contains("latency: p50").contains("sessions: 4, final state matched in 4").contains("errors: none")
+                .contains("stream: [streamed, one, word, at, a, time]")
+                .containsPattern("callback: 'quote' asked Java for the price of demo-sku: 3 x (\\d+) = \\d+")
+                .contains("cancel: a 5 s call given up");
     }
 
     @Test
