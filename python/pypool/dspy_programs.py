@@ -6,7 +6,8 @@ worker (after a lost worker, an expired session, or on every worker for pool-wid
     {"id": "qa", "module": "chain_of_thought", "signature": "question -> answer",
      "state": {...what program.dump_state() wrote...}, "lm": {"temperature": 0.2}, "adapter": "json"}
     {"id": "agent", "module": "react", "signature": "question -> answer",
-     "tools": ["py:my_pkg.tools:search"], "args": {"max_iters": 5}}
+     "tools": ["py:my_pkg.tools:search", "java:lookup_order"], "args": {"max_iters": 5},
+     "java_tools": {"lookup_order": {"description": "...", "args": {...}, "required": [...]}}}
     {"id": "support", "module": "py:my_pkg.agents:make_support_agent", "args": {...},
      "state_path": "/srv/programs/support.json"}
     {"id": "legacy", "pickle_path": "/srv/programs/legacy_dir", "allow_pickle": true}
@@ -21,7 +22,7 @@ import inspect
 import os
 from typing import Any, Dict, List, Optional
 
-from . import dspy_signatures
+from . import dspy_signatures, dspy_tools
 from ._registry import BadArguments
 from .dspy_errors import PickleNotAllowed, ProgramBuildError, ReferenceNotFound
 from .dspy_refs import is_reference, resolve
@@ -74,23 +75,11 @@ class Program:
                 "demos": sum(len(getattr(p, "demos", []) or []) for _, p in self.module.named_predictors())}
 
 
-def _tools(refs: Any) -> List[Any]:
-    if not isinstance(refs, list):
-        raise BadArguments(f"tools must be a list of references such as 'py:my_pkg.tools:search', got {refs!r}")
-    tools = []
-    for ref in refs:
-        tool = resolve(ref, "tool")
-        if not callable(tool):
-            raise ProgramBuildError(f"tool '{ref}' is a {type(tool).__name__}, not a function")
-        tools.append(tool)
-    return tools
-
-
 def _structure(dspy: Any, d: Dict[str, Any]) -> Any:
     module = d.get("module", "predict")
     args = dict(d.get("args") or {})
     if "tools" in d:
-        args["tools"] = _tools(d["tools"])
+        args["tools"] = dspy_tools.build(dspy, d["tools"], d.get("java_tools"))
     if is_reference(module):
         factory = resolve(module, "program factory")
         try:

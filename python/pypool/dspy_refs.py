@@ -1,7 +1,6 @@
-"""References to Python objects in definitions that travel from Java: ``py:my_pkg.tools:search``.
-
-One kind of reference for tools, program factories and custom LMs; the ``java:`` kind is kept for
-callbacks into the JVM and refused for now with a message that says so.
+"""References in definitions that travel from Java: ``py:my_pkg.tools:search`` names a Python
+object (a tool, a program factory, a custom LM); ``java:name`` names a Java function registered
+with the pool, which only a tool can be (``dspy_tools`` makes it one).
 """
 
 from __future__ import annotations
@@ -13,17 +12,29 @@ from typing import Any
 from .dspy_errors import ReferenceNotFound
 
 _PY = re.compile(r"py:([A-Za-z_][\w.]*):([A-Za-z_][\w.]*)")
+JAVA_PREFIX = "java:"
 
 
 def is_reference(text: Any) -> bool:
-    return isinstance(text, str) and (text.startswith("py:") or text.startswith("java:"))
+    return isinstance(text, str) and (text.startswith("py:") or text.startswith(JAVA_PREFIX))
+
+
+def java_name(ref: Any) -> "str | None":
+    """The Java function's name in a ``java:name`` reference; None for anything else."""
+    if isinstance(ref, str) and ref.startswith(JAVA_PREFIX):
+        name = ref[len(JAVA_PREFIX):]
+        if not name.strip():
+            raise ReferenceNotFound(f"'{ref}' names no Java function; write java:name, the name it was "
+                                    "registered under (JavaTool.register or PythonPoolBuilder.javaFunction)")
+        return name
+    return None
 
 
 def resolve(ref: str, what: str) -> Any:
     """The object ``py:module:attr.path`` names; ``what`` says what it is for, in errors."""
-    if isinstance(ref, str) and ref.startswith("java:"):
-        raise ReferenceNotFound(f"{what} '{ref}': java: references need callbacks into the JVM, "
-                                "which this version does not have; name a Python object as py:module:attribute")
+    if java_name(ref) is not None:
+        raise ReferenceNotFound(f"{what} '{ref}': a java: reference names a Java function, which can "
+                                "only be a ReAct tool; name a Python object as py:module:attribute")
     m = _PY.fullmatch(ref) if isinstance(ref, str) else None
     if m is None:
         raise ReferenceNotFound(f"{what} '{ref}' is not a reference; write py:package.module:attribute")

@@ -106,8 +106,8 @@ def test_a_users_factory_builds_any_module():
 def test_bad_references_say_what_is_wrong():
     with pytest.raises(ProgramBuildError, match="module 'no_such_pkg.agents' cannot be imported"):
         commands.create_program("x", module_type="py:no_such_pkg.agents:make", session=Session("s"))
-    with pytest.raises(ProgramBuildError, match="java: references need callbacks"):
-        commands.create_program("x", "q -> a", "react", {"tools": ["java:search"]}, session=Session("s"))
+    with pytest.raises(ProgramBuildError, match="a java: reference names a Java function"):
+        commands.create_program("x", module_type="java:make_agent", session=Session("s"))
     with pytest.raises(ProgramBuildError, match="returned a str, not a dspy.Module"):
         commands.create_program("x", module_type="py:os.path:basename", definition={"args": {"p": "/a"}},
                                 session=Session("s"))
