@@ -8,7 +8,8 @@ once). DSPy is imported when this module is, so the import cost is paid at worke
 DSPy is missing, every command says so, naming this interpreter and how to install it.
 
 The pieces: signatures (``dspy_signatures``), programs from definitions (``dspy_programs``), the LM
-(``dspy_lm``), results and inputs (``dspy_results``), errors (``dspy_errors``).
+(``dspy_lm``), results and inputs (``dspy_results``), errors (``dspy_errors``), tools
+(``dspy_tools``), streamed executions (``dspy_stream``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import importlib
 import importlib.util
 import sys
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
-from . import _registry, command, dspy_lm, dspy_programs, dspy_results, forksafe
+from . import _registry, command, dspy_lm, dspy_programs, dspy_results, dspy_stream, forksafe
 from ._registry import Session
 from .dspy_errors import (DspyUnavailable, LmNotConfigured, ProgramNotFound,  # noqa: F401 (names Java maps)
                           from_dspy_error)
@@ -210,9 +211,7 @@ async def _arun(dspy: Any, p: dspy_programs.Program, inputs: Any,
     own modules, dspy.LM, DummyLM), many LM calls wait in one worker without a thread each.
     A module or LM that has only a synchronous form runs on a thread instead, as it would anyway."""
     kwargs, settings = _prepare(dspy, p, inputs, options)
-    module_awaits = hasattr(type(p.module), "aforward")
-    lm_awaits = type(settings["lm"]).aforward is not dspy.BaseLM.aforward
-    if not (module_awaits and lm_awaits):
+    if not _awaits(dspy, p, settings["lm"]):
         return await asyncio.to_thread(_run, dspy, p, inputs, options)
     try:
         with dspy.context(**settings):
@@ -220,6 +219,11 @@ async def _arun(dspy: Any, p: dspy_programs.Program, inputs: Any,
     except dspy.utils.exceptions.DSPyError as e:
         raise from_dspy_error(e, p.id) from e
     return _reply(prediction, settings, options)
+
+
+def _awaits(dspy: Any, p: dspy_programs.Program, lm: Any) -> bool:
+    """Whether the module and the LM both have an awaitable form (else they run on a thread)."""
+    return hasattr(type(p.module), "aforward") and type(lm).aforward is not dspy.BaseLM.aforward
 
 
 def _reply(prediction: Any, settings: Dict[str, Any], options: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -252,6 +256,41 @@ async def execute_program_async(program_id: str, inputs: Dict[str, Any], options
 async def execute_pool_program_async(program_id: str, inputs: Dict[str, Any],
                                      options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     return await _arun(_require_dspy(), _find(None, program_id), inputs, options)
+
+
+def _stream(dspy: Any, p: dspy_programs.Program, inputs: Any,
+            options: Optional[Dict[str, Any]]) -> AsyncIterator[Dict[str, Any]]:
+    """One execution as chunks (``dspy_stream``): tokens, status messages, then the prediction.
+    Inputs and the LM are checked now, so that what is wrong with them fails the call as execute's
+    would, before the stream starts."""
+    kwargs, settings = _prepare(dspy, p, inputs, options)
+    return _chunks(dspy, p, kwargs, settings, options)
+
+
+async def _chunks(dspy: Any, p: dspy_programs.Program, kwargs: Dict[str, Any], settings: Dict[str, Any],
+                  options: Optional[Dict[str, Any]]) -> AsyncIterator[Dict[str, Any]]:
+    chunks = dspy_stream.chunks(dspy, p.module, kwargs, settings, _awaits(dspy, p, settings["lm"]),
+                                lambda prediction: _reply(prediction, settings, options))
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except dspy.utils.exceptions.DSPyError as e:
+        raise from_dspy_error(e, p.id) from e
+    finally:
+        await chunks.aclose()  # with this one: its program never outlives the stream
+
+
+@command("dspy.stream_program")
+def stream_program(program_id: str, inputs: Dict[str, Any], options: Optional[Dict[str, Any]] = None, *,
+                   session: Session) -> AsyncIterator[Dict[str, Any]]:
+    """execute_program as a stream of chunks."""
+    return _stream(_require_dspy(), _find(session, program_id), inputs, options)
+
+
+@command("dspy.stream_pool_program")
+def stream_pool_program(program_id: str, inputs: Dict[str, Any],
+                        options: Optional[Dict[str, Any]] = None) -> AsyncIterator[Dict[str, Any]]:
+    return _stream(_require_dspy(), _find(None, program_id), inputs, options)
 
 
 @command("dspy.export_state")
