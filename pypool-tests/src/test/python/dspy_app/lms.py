@@ -1,7 +1,12 @@
 """Custom dspy.BaseLM classes for the tests: no network, answers in DSPy's chat format."""
 
+import asyncio
+import json
+import re
+import threading
 import time
 
+import anyio
 import dspy
 from dspy.dsp.utils.utils import dotdict
 from dspy.utils import exceptions as dx
@@ -13,7 +18,9 @@ def _reply(content, model):
 
 
 def chat_format(fields):
-    return "".join(f"[[ ## {k} ## ]]\n{v}\n\n" for k, v in fields.items()) + "[[ ## completed ## ]]"
+    """Fields as the ChatAdapter reads them; values other than text as JSON (tool arguments...)."""
+    return "".join(f"[[ ## {k} ## ]]\n{v if isinstance(v, str) else json.dumps(v)}\n\n"
+                   for k, v in fields.items()) + "[[ ## completed ## ]]"
 
 
 class SlowLM(dspy.BaseLM):
@@ -29,6 +36,23 @@ class SlowLM(dspy.BaseLM):
     def forward(self, prompt=None, messages=None, **kwargs):
         time.sleep(self.delay)
         return _reply(chat_format(self.fields), self.model)
+
+
+class TurnsLM(dspy.BaseLM):
+    """Answers with ``answers`` in turn (field -> value objects), and has only ``forward``: programs
+    on it run on a thread, not on the worker's event loop."""
+
+    forward_contract = "legacy"
+
+    def __init__(self, answers=(), **kwargs):
+        super().__init__(model="test/turns", cache=False, **kwargs)
+        self.answers = [chat_format(a) for a in answers]
+        self.turn = 0
+
+    def forward(self, prompt=None, messages=None, **kwargs):
+        content = self.answers[self.turn % len(self.answers)]
+        self.turn += 1
+        return _reply(content, self.model)
 
 
 RAISES = {
@@ -55,3 +79,75 @@ class RaisingLM(dspy.BaseLM):
         if self.error:
             raise RAISES[self.error]()
         return _reply(self.reply, self.model)
+
+
+class ModelResponseStream:
+    """One chunk of a streamed reply, as LiteLLM gives it to ``dspy.LM`` (``litellm.ModelResponseStream``),
+    as far as DSPy reads it: DSPy knows such a chunk by its class's name and module, and takes the text
+    from ``choices[0].delta.content``."""
+
+    def __init__(self, text, predict_id):
+        self.choices = [dotdict(delta=dotdict(content=text))]
+        self.predict_id = predict_id  # which predictor's listeners read it, as dspy.LM tags its chunks
+
+
+ModelResponseStream.__module__ = "litellm.types.utils"
+
+
+def _pieces(content):
+    """The reply cut the way a provider streams it: a word and the spaces after it at a time."""
+    return re.findall(r"\S+\s*|\s+", content)
+
+
+class StreamingLM(dspy.BaseLM):
+    """Answers with ``answers`` in turn (field -> value objects, as DummyLM's list), and while a
+    ``dspy.streamify`` stream is open sends each answer's pieces into it first, the way ``dspy.LM``
+    sends LiteLLM's chunks. ``hang_after`` pieces into an answer, it stops and waits until it is
+    cancelled, which ``CANCELLED`` then records (``dspy_app.probes`` reports it)."""
+
+    forward_contract = "legacy"
+
+    def __init__(self, answers=(), hang_after=None, **kwargs):
+        super().__init__(model="test/streaming", cache=False, **kwargs)
+        self.answers = [chat_format(a) for a in answers]
+        self.hang_after = hang_after
+        self.turn = 0
+
+    def _next(self):
+        content = self.answers[self.turn % len(self.answers)]
+        self.turn += 1
+        return content
+
+    def _chunks(self):
+        caller = dspy.settings.caller_predict
+        return [ModelResponseStream(p, id(caller) if caller else None) for p in _pieces(self._next())]
+
+    async def aforward(self, prompt=None, messages=None, **kwargs):
+        chunks = self._chunks()
+        stream = dspy.settings.send_stream
+        if stream is not None:
+            for i, chunk in enumerate(chunks):
+                if i == self.hang_after:
+                    await _hang()
+                await stream.send(chunk)
+        return _reply("".join(c.choices[0].delta.content for c in chunks), self.model)
+
+    def forward(self, prompt=None, messages=None, **kwargs):
+        """On a thread (a module without aforward): sends through the stream's loop, as dspy.LM does."""
+        chunks = self._chunks()
+        stream = dspy.settings.send_stream
+        if stream is not None:
+            for chunk in chunks:
+                anyio.from_thread.run(stream.send, chunk)
+        return _reply("".join(c.choices[0].delta.content for c in chunks), self.model)
+
+
+CANCELLED = threading.Event()
+
+
+async def _hang():
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        CANCELLED.set()
+        raise
