@@ -2,7 +2,7 @@ package io.pypool.dspy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +17,7 @@ import java.util.Objects;
  * ProgramSpec.of("question -> answer")                                        // dspy.Predict
  * ProgramSpec.of("text -> label: Literal['pos', 'neg']", ModuleType.CHAIN_OF_THOUGHT)
  * ProgramSpec.react("question -> answer", "py:my_pkg.tools:search").withArg("max_iters", 5)
+ * ProgramSpec.react("question -> answer", lookupOrder).withTools("py:my_pkg.tools:search") // a JavaTool, then a Python one
  * ProgramSpec.factory("py:my_pkg.agents:make_support_agent", Map.of("tone", "brief"))
  *     .withStateFile(Path.of("/srv/programs/support.json"))                   // what program.save wrote
  * ProgramSpec.builder().input("text", "the review").output("label", FieldTypes.literal("pos", "neg"), null)
@@ -64,10 +65,21 @@ public final class ProgramSpec {
         return withSignature(signature, moduleType);
     }
 
-    /** {@code dspy.ReAct} over {@code signature}, with Python functions as tools ({@code py:module:function}). */
+    /**
+     * {@code dspy.ReAct} over {@code signature}, with tools by reference: Python functions
+     * ({@code py:my_pkg.tools:search}) or Java functions registered with the pool ({@code java:name}).
+     */
     public static ProgramSpec react(String signature, String... tools) {
         if (tools.length == 0) {
             throw new IllegalArgumentException("a ReAct program needs at least one tool, such as 'py:my_pkg.tools:search'");
+        }
+        return of(signature, ModuleType.REACT).withTools(tools);
+    }
+
+    /** {@code dspy.ReAct} over {@code signature}, with Java tools (registered on the pool with {@link JavaTool#register}). */
+    public static ProgramSpec react(String signature, JavaTool... tools) {
+        if (tools.length == 0) {
+            throw new IllegalArgumentException("a ReAct program needs at least one tool");
         }
         return of(signature, ModuleType.REACT).withTools(tools);
     }
@@ -132,9 +144,29 @@ public final class ProgramSpec {
         return with("args", Map.copyOf(args));
     }
 
-    /** Tools for ReAct (or a factory's {@code tools} argument): {@code py:my_pkg.tools:search}. */
+    /**
+     * Adds tools for ReAct (or a factory's {@code tools} argument), after those given before:
+     * {@code py:my_pkg.tools:search}, or {@code java:name} for a function registered with
+     * {@code PythonPoolBuilder.javaFunction} (described to the LM only as a Java function taking
+     * keyword arguments; a {@link JavaTool} describes itself).
+     */
     public ProgramSpec withTools(String... tools) {
-        return with("tools", Arrays.stream(tools).map(t -> reference(t, "tool")).toList());
+        List<String> all = new ArrayList<>(list("tools"));
+        for (String tool : tools) {
+            all.add(unique(all, reference(tool, "tool")));
+        }
+        return with("tools", List.copyOf(all));
+    }
+
+    /** Adds Java tools, after the tools given before; the definition carries their descriptions and arguments. */
+    public ProgramSpec withTools(JavaTool... tools) {
+        List<String> all = new ArrayList<>(list("tools"));
+        Map<String, Object> specs = new LinkedHashMap<>(map("java_tools"));
+        for (JavaTool tool : tools) {
+            all.add(unique(all, Objects.requireNonNull(tool, "tool").reference()));
+            specs.put(tool.name(), tool.spec());
+        }
+        return with("tools", List.copyOf(all)).with("java_tools", Collections.unmodifiableMap(specs));
     }
 
     /** Accepts a whole-program pickle or a {@code .pkl} state: only for files from a source you trust. */
@@ -166,10 +198,26 @@ public final class ProgramSpec {
         return v == null ? Map.of() : (Map<String, Object>) v;
     }
 
+    @SuppressWarnings("unchecked")
+    private List<String> list(String key) {
+        Object v = definition.get(key);
+        return v == null ? List.of() : (List<String>) v;
+    }
+
+    private static String unique(List<String> tools, String ref) {
+        if (tools.contains(ref)) {
+            throw new IllegalArgumentException("tool '" + ref + "' is given twice");
+        }
+        return ref;
+    }
+
     private static String reference(String ref, String what) {
         Objects.requireNonNull(ref, what);
-        if (!ref.matches("py:[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*") && !ref.startsWith("java:")) {
-            throw new IllegalArgumentException(what + " '" + ref + "' must be a reference such as 'py:my_pkg.module:name'");
+        // Only a tool can be a Java function: a factory or an LM must be Python objects.
+        boolean java = what.equals("tool") && ref.startsWith("java:") && !ref.substring("java:".length()).isBlank();
+        if (!ref.matches("py:[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*") && !java) {
+            throw new IllegalArgumentException(what + " '" + ref + "' must be a reference such as 'py:my_pkg.module:name'"
+                    + (what.equals("tool") ? " or 'java:name'" : ""));
         }
         return ref;
     }
