@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pypool.CallOptions;
 import io.pypool.PythonPool;
 import io.pypool.PythonPoolBuilder;
+import io.pypool.StreamOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
  * DSPy programs from Java, on a pool whose workers load {@code pypool.dspy}:
@@ -131,6 +133,10 @@ public final class Dspy {
             }
             return reply;
         });
+    }
+
+    Stream<DspyChunk> streamPool(String command, Object args, StreamOptions options) {
+        return ChunkStream.open(() -> pool.stream(command, args, JsonNode.class, options), null);
     }
 
     private void setup(String key, String command, Object args, String what) throws InterruptedException {

@@ -2,10 +2,12 @@ package io.pypool.dspy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pypool.CallOptions;
+import io.pypool.StreamOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 
 /**
  * A program to run with its input fields: a session's own program, or a pool-wide one
@@ -71,6 +73,26 @@ public final class DspyProgram {
         CompletableFuture<JsonNode> reply = session != null ? session.callAsync("dspy.execute_program", args, call)
                 : dspy.callPoolAsync("dspy.execute_pool_program", args, call);
         return reply.thenApply(DspyResult::from);
+    }
+
+    /**
+     * Runs the program as a stream of chunks: tokens of its output fields as the LM writes them
+     * (with an LM that streams: {@code dspy.LM} does, DSPy's DummyLM does not), DSPy's status
+     * messages around tool calls, and last the prediction, the same result as {@link #execute}.
+     * Built on {@code dspy.streamify}. Use it in try-with-resources: closing it before the end
+     * cancels the execution in its worker. The execute's timeout covers the whole stream. Failures
+     * are the typed exceptions of {@link #execute}, thrown where the consumer reaches them, after
+     * the chunks before them. A session program's stream holds its session until it ends.
+     */
+    public Stream<DspyChunk> stream(Map<String, ?> inputs) {
+        return stream(inputs, ExecuteOptions.DEFAULTS);
+    }
+
+    public Stream<DspyChunk> stream(Map<String, ?> inputs, ExecuteOptions options) {
+        StreamOptions stream = options.streamOptions();
+        Map<String, Object> args = args(inputs, options);
+        return session != null ? session.stream("dspy.stream_program", args, stream)
+                : dspy.streamPool("dspy.stream_pool_program", args, stream);
     }
 
     private Map<String, Object> args(Map<String, ?> inputs, ExecuteOptions options) {

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pypool.CallOptions;
 import io.pypool.PythonSession;
 import io.pypool.SessionLostException;
+import io.pypool.StreamOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -144,6 +147,26 @@ public final class DspySession implements AutoCloseable {
                 throw DspyErrors.translate(error);
             }
             return reply;
+        });
+    }
+
+    /**
+     * A stream in this session. If the session ended before the stream's first chunk, it is opened
+     * again with its programs and the stream started there, as {@link #call} does.
+     */
+    Stream<DspyChunk> stream(String command, Object args, StreamOptions options) {
+        PythonSession s = session;
+        return ChunkStream.open(() -> s.stream(command, args, JsonNode.class, options), lost -> {
+            if (closed) {
+                throw lost;
+            }
+            try {
+                return reopen(s, lost).stream(command, args, JsonNode.class, options);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CancellationException("stream '" + command + "' of session '" + id
+                        + "' was not started again: interrupted while its session was reopened");
+            }
         });
     }
 

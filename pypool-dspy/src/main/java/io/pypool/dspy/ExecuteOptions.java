@@ -1,6 +1,7 @@
 package io.pypool.dspy;
 
 import io.pypool.CallOptions;
+import io.pypool.StreamOptions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,6 +53,11 @@ public final class ExecuteOptions {
 
     CallOptions callOptions() {
         return timeout == null ? CallOptions.DEFAULTS : CallOptions.timeout(timeout);
+    }
+
+    /** For a streamed execute, the timeout covers the whole stream, to its last chunk. */
+    StreamOptions streamOptions() {
+        return timeout == null ? StreamOptions.DEFAULTS : StreamOptions.DEFAULTS.withTimeout(timeout);
     }
 
     Map<String, Object> wire() {
