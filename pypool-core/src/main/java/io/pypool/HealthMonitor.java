@@ -91,6 +91,9 @@ final class HealthMonitor {
                 if (now - w.lastReplyNanos() >= interval) {
                     ping(w, interval);
                 }
+            } else if (w.waitsOnHost()) {
+                w.heardFrom(now); // Java's turn (a callback, a consumer that has not read): not a hang of the worker
+                w.healthProblem(null);
             } else if (now - w.lastProgressNanos() > 2 * interval) {
                 w.healthProblem("worker " + w.id + " (pid " + w.pid() + ") has been busy for "
                         + (now - w.lastProgressNanos()) / 1_000_000 + " ms without progress (no call finished, no CPU used)");

@@ -63,6 +63,11 @@ final class StreamItems {
         return received.get();
     }
 
+    /** The worker has sent all its credit allows: the stream waits on its consumer, not on Python. */
+    boolean creditSpent() {
+        return received.get() >= allowedItems;
+    }
+
     /** Wakes the consumer: an item came, or the call ended. */
     void signal() {
         Thread t = waiter;

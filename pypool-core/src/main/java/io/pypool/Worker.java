@@ -219,6 +219,23 @@ final class Worker {
         callbacksWaiting.decrementAndGet();
     }
 
+    /**
+     * True when what it is busy with waits on the JVM, not on Python: a callback into Java, or a
+     * stream that has used up its credit (its consumer has not taken the items yet). Such a
+     * worker makes no progress of its own and is not to be reported for it.
+     */
+    boolean waitsOnHost() {
+        if (callbacksWaiting.get() > 0) {
+            return true;
+        }
+        for (Call call : pending.values()) {
+            if (call.items != null && call.items.creditSpent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     void releaseSlot() {
         inFlight.decrementAndGet();
     }

@@ -105,6 +105,27 @@ class JavaFunctionsTest {
     }
 
     @Test
+    void aHandlerWaitingOnASlowFunctionDoesNotMakeTheWorkerLookHung() throws Exception {
+        AtomicReference<PythonPool> self = new AtomicReference<>();
+        AtomicReference<PoolHealth> worst = new AtomicReference<>();
+        PythonPool pool = pools.start(TestPools.builder().workers(1).healthCheckInterval(Duration.ofMillis(100))
+                .javaFunction("slowLookup", args -> {
+                    // Many health checks pass while Python waits on this function.
+                    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(() -> {
+                        PoolHealth h = self.get().health();
+                        if (h.status() != PoolHealth.Status.HEALTHY) {
+                            worst.set(h);
+                        }
+                        return true;
+                    });
+                    return "found";
+                }));
+        self.set(pool);
+        assertThat(pool.call("j.call", call("slowLookup", null), String.class)).isEqualTo("found");
+        assertThat(worst.get()).as("an unhealthy report while Python waited on Java").isNull();
+    }
+
+    @Test
     void aCallbackMayCallAnotherWorker() throws Exception {
         AtomicReference<PythonPool> self = new AtomicReference<>();
         PythonPool pool = pools.start(TestPools.builder().workers(2)

@@ -137,6 +137,25 @@ class StreamsTest {
     }
 
     @Test
+    void aStreamWaitingOnItsConsumerDoesNotMakeTheWorkerLookHung() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().workers(1).healthCheckInterval(Duration.ofMillis(100)));
+        try (Stream<Integer> s = pool.stream("s.count", Map.of("n", 10), Integer.class,
+                StreamOptions.DEFAULTS.withWindow(2, 1 << 20))) {
+            Iterator<Integer> it = s.iterator();
+            assertThat(it.next()).isZero();
+            // The consumer dawdles for many health checks: the worker waits on Java, it is not hung.
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5))
+                    .until(() -> pool.health().status() == PoolHealth.Status.HEALTHY);
+            int rest = 0;
+            while (it.hasNext()) {
+                it.next();
+                rest++;
+            }
+            assertThat(rest).isEqualTo(9);
+        }
+    }
+
+    @Test
     void aFailureArrivesAfterTheItemsBeforeIt() throws Exception {
         PythonPool pool = onePool();
         List<Integer> got = new ArrayList<>();
