@@ -6,7 +6,9 @@ package io.pypool;
  * thread. An {@link IllegalArgumentException}, as it was before it had a type of its own.
  */
 public final class ArgumentsTooLargeException extends IllegalArgumentException {
+    /** The request body's size in bytes. */
     private final long size;
+    /** The pool's maxFrameBytes when the call was refused. */
     private final long limit;
 
     ArgumentsTooLargeException(String message, long size, long limit) {
@@ -15,12 +17,20 @@ public final class ArgumentsTooLargeException extends IllegalArgumentException {
         this.limit = limit;
     }
 
-    /** The size of the request's body in bytes. */
+    /**
+     * The size of the request's body in bytes.
+     *
+     * @return the JSON and its binary attachments together, in bytes
+     */
     public long size() {
         return size;
     }
 
-    /** The pool's {@code maxFrameBytes}. */
+    /**
+     * The pool's {@code maxFrameBytes}.
+     *
+     * @return the largest frame the pool accepts, in bytes
+     */
     public long limit() {
         return limit;
     }

@@ -18,16 +18,33 @@ public final class CallOptions {
         this.idempotent = idempotent;
     }
 
-    /** One deadline for the whole call: waiting for a worker plus running in Python. */
+    /**
+     * One deadline for the whole call: waiting for a worker plus running in Python.
+     *
+     * @param timeout a positive duration, counted from when the call is made
+     * @return options with that timeout, not idempotent
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public static CallOptions timeout(Duration timeout) {
         return DEFAULTS.withTimeout(timeout);
     }
 
-    /** The pool's default timeout, and safe to run twice: see {@link #asIdempotent()}. */
+    /**
+     * The pool's default timeout, and safe to run twice: see {@link #asIdempotent()}.
+     *
+     * @return options for an idempotent call with the pool's default timeout
+     */
     public static CallOptions idempotent() {
         return DEFAULTS.asIdempotent();
     }
 
+    /**
+     * These options with one deadline for the whole call: waiting for a worker plus running in Python.
+     *
+     * @param timeout a positive duration, counted from when the call is made; not null
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public CallOptions withTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -39,6 +56,8 @@ public final class CallOptions {
     /**
      * Marks the call as safe to run twice. If its worker dies while running it, the pool runs it
      * once more on another worker within the same deadline. Nothing else is ever retried.
+     *
+     * @return new options, idempotent; these are unchanged
      */
     public CallOptions asIdempotent() {
         return new CallOptions(timeout, true);

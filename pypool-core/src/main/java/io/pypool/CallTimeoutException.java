@@ -5,6 +5,7 @@ package io.pypool;
  * second case the worker is replaced, so that its late reply can never reach another caller.
  */
 public final class CallTimeoutException extends PypoolException {
+    /** Whether a worker had started the call. */
     private final boolean executing;
 
     CallTimeoutException(String poolName, String message, boolean executing) {
@@ -12,7 +13,11 @@ public final class CallTimeoutException extends PypoolException {
         this.executing = executing;
     }
 
-    /** True when a worker had started the call; false when it was still waiting for one. */
+    /**
+     * True when a worker had started the call; false when it was still waiting for one.
+     *
+     * @return whether the deadline passed while a worker ran the call (and that worker is replaced)
+     */
     public boolean whileExecuting() {
         return executing;
     }

@@ -17,5 +17,13 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 @FunctionalInterface
 public interface JavaFunction {
+    /**
+     * Runs the function for one {@code pypool.call_java} from Python.
+     *
+     * @param args the arguments Python passed, as JSON (an object, an array, or a null node for none)
+     * @return what Python gets back: anything Jackson can write, or null
+     * @throws Exception any failure; Python gets it as a {@code pypool.JavaError} with the exception's
+     *         class name and message
+     */
     Object apply(JsonNode args) throws Exception;
 }

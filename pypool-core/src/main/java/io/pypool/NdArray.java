@@ -16,12 +16,27 @@ import java.util.List;
  * float64}. A handler returning another dtype (complex, strings, objects) gets an error reply.
  *
  * <p>The data array is not copied: an NdArray shares it with whoever made it.
+ *
+ * @param dtype the element type, as NumPy names it: one of {@link #DTYPES}
+ * @param shape the size of each dimension (C order); empty for a scalar
+ * @param data the elements' bytes, C order, little-endian, {@link #itemSize(String)} bytes each
  */
 public record NdArray(String dtype, int[] shape, byte[] data) {
     /** The dtypes both sides know, as NumPy names them. */
     public static final List<String> DTYPES = List.of("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
             "int64", "uint64", "float32", "float64");
 
+    /**
+     * Checks that the dtype is one both sides know and that the data holds exactly the elements the
+     * shape says. Neither array is copied.
+     *
+     * @param dtype one of {@link #DTYPES}
+     * @param shape the size of each dimension, none negative; an empty shape is a scalar (one element)
+     * @param data the elements in C order, little-endian: the product of the shape times
+     *        {@link #itemSize(String) itemSize(dtype)} bytes
+     * @throws IllegalArgumentException if the dtype is unknown, a size is negative, or the data's
+     *         length does not match
+     */
     public NdArray {
         int item = itemSize(dtype);
         long count = 1;
@@ -46,7 +61,13 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
         }
     }
 
-    /** The size of one element of a dtype, in bytes. */
+    /**
+     * The size of one element of a dtype, in bytes.
+     *
+     * @param dtype one of {@link #DTYPES}
+     * @return 1, 2, 4 or 8
+     * @throws IllegalArgumentException if the dtype is not one of {@link #DTYPES}
+     */
     public static int itemSize(String dtype) {
         return switch (dtype) {
             case "bool", "int8", "uint8" -> 1;
@@ -59,35 +80,70 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
 
     // ---- making one -----------------------------------------------------------------------------------
 
-    /** A float64 array; with no shape given, one-dimensional. */
+    /**
+     * A float64 array; with no shape given, one-dimensional.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the size of each dimension, whose product is {@code values.length}; none for {@code [values.length]}
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not fit the number of values
+     */
     public static NdArray of(double[] values, int... shape) {
         ByteBuffer b = allocate(values.length, 8);
         b.asDoubleBuffer().put(values);
         return new NdArray("float64", shapeOr(shape, values.length), b.array());
     }
 
-    /** A float32 array; with no shape given, one-dimensional. */
+    /**
+     * A float32 array; with no shape given, one-dimensional.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the size of each dimension, whose product is {@code values.length}; none for {@code [values.length]}
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not fit the number of values
+     */
     public static NdArray of(float[] values, int... shape) {
         ByteBuffer b = allocate(values.length, 4);
         b.asFloatBuffer().put(values);
         return new NdArray("float32", shapeOr(shape, values.length), b.array());
     }
 
-    /** An int64 array; with no shape given, one-dimensional. */
+    /**
+     * An int64 array; with no shape given, one-dimensional.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the size of each dimension, whose product is {@code values.length}; none for {@code [values.length]}
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not fit the number of values
+     */
     public static NdArray of(long[] values, int... shape) {
         ByteBuffer b = allocate(values.length, 8);
         b.asLongBuffer().put(values);
         return new NdArray("int64", shapeOr(shape, values.length), b.array());
     }
 
-    /** An int32 array; with no shape given, one-dimensional. */
+    /**
+     * An int32 array; with no shape given, one-dimensional.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the size of each dimension, whose product is {@code values.length}; none for {@code [values.length]}
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not fit the number of values
+     */
     public static NdArray of(int[] values, int... shape) {
         ByteBuffer b = allocate(values.length, 4);
         b.asIntBuffer().put(values);
         return new NdArray("int32", shapeOr(shape, values.length), b.array());
     }
 
-    /** A uint8 array over these bytes (not copied); with no shape given, one-dimensional. */
+    /**
+     * A uint8 array over these bytes (not copied); with no shape given, one-dimensional.
+     *
+     * @param values the elements in C order, shared with the array: changing one changes the other
+     * @param shape the size of each dimension, whose product is {@code values.length}; none for {@code [values.length]}
+     * @return the array
+     * @throws IllegalArgumentException if the shape does not fit the number of values
+     */
     public static NdArray ofUint8(byte[] values, int... shape) {
         return new NdArray("uint8", shapeOr(shape, values.length), values);
     }
@@ -102,17 +158,29 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
 
     // ---- reading it -----------------------------------------------------------------------------------
 
-    /** The number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the shape (1 for a scalar)
+     */
     public int size() {
         return data.length / itemSize(dtype);
     }
 
-    /** The data as a read-only little-endian buffer (no copy). */
+    /**
+     * The data as a read-only little-endian buffer (no copy).
+     *
+     * @return a read-only buffer over {@link #data()}, positioned at 0, in little-endian order
+     */
     public ByteBuffer buffer() {
         return ByteBuffer.wrap(data).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The elements in C order as doubles, converted from any dtype. */
+    /**
+     * The elements in C order as doubles, converted from any dtype.
+     *
+     * @return a new array of {@link #size()} elements (bools as 0 and 1)
+     */
     public double[] asDoubles() {
         double[] out = new double[size()];
         if (dtype.equals("float64")) {
@@ -126,7 +194,11 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
         return out;
     }
 
-    /** The elements in C order as floats, converted from any dtype. */
+    /**
+     * The elements in C order as floats, converted from any dtype.
+     *
+     * @return a new array of {@link #size()} elements (bools as 0 and 1; wider types rounded)
+     */
     public float[] asFloats() {
         float[] out = new float[size()];
         if (dtype.equals("float32")) {
@@ -140,7 +212,11 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
         return out;
     }
 
-    /** The elements in C order as longs: integers and bools as they are (uint64 wraps), floats truncated. */
+    /**
+     * The elements in C order as longs: integers and bools as they are (uint64 wraps), floats truncated.
+     *
+     * @return a new array of {@link #size()} elements
+     */
     public long[] asLongs() {
         long[] out = new long[size()];
         if (dtype.equals("int64") || dtype.equals("uint64")) {
@@ -154,7 +230,11 @@ public record NdArray(String dtype, int[] shape, byte[] data) {
         return out;
     }
 
-    /** The elements in C order as ints: narrower integers and bools as they are, others cast. */
+    /**
+     * The elements in C order as ints: narrower integers and bools as they are, others cast.
+     *
+     * @return a new array of {@link #size()} elements
+     */
     public int[] asInts() {
         int[] out = new int[size()];
         ByteBuffer b = buffer();

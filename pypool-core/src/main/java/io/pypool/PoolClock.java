@@ -9,9 +9,18 @@ package io.pypool;
 @FunctionalInterface
 public interface PoolClock {
 
-    /** Nanoseconds from an arbitrary origin, like {@link System#nanoTime()}; never goes back. */
+    /**
+     * Nanoseconds from an arbitrary origin, like {@link System#nanoTime()}; never goes back.
+     *
+     * @return the current time in nanoseconds, comparable only with other readings of this clock
+     */
     long nanoTime();
 
+    /**
+     * The real clock, {@link System#nanoTime()}: a pool's default.
+     *
+     * @return the system clock
+     */
     static PoolClock system() {
         return System::nanoTime;
     }

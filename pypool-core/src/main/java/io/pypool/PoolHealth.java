@@ -14,8 +14,21 @@ import java.util.List;
  *                 A replaced worker leaves the problems once its replacement is ready, but stays here.
  */
 public record PoolHealth(Status status, List<String> problems, List<String> recentIncidents) {
-    public enum Status { HEALTHY, DEGRADED, UNHEALTHY }
+    /** How well the pool serves, in one word. */
+    public enum Status {
+        /** Every worker is ready and nothing is wrong. */
+        HEALTHY,
+        /** The pool serves, but something is wrong: a worker replaced, starting, stuck or given up. */
+        DEGRADED,
+        /** No worker can serve. */
+        UNHEALTHY
+    }
 
+    /**
+     * Whether nothing is wrong.
+     *
+     * @return true when the status is {@link Status#HEALTHY}
+     */
     public boolean isHealthy() {
         return status == Status.HEALTHY;
     }

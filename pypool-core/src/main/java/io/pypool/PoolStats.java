@@ -15,6 +15,8 @@ import java.util.List;
 public record PoolStats(String name, String runId, List<Worker> workers, int queuedCalls, int sessions, long restarts) {
 
     /**
+     * One worker process as the pool saw it.
+     *
      * @param id          the worker's id, unique within the pool (replacements get new ids)
      * @param pid         the Python process id, or -1 before it started
      * @param state       STARTING, READY, DRAINING, STOPPED or FAILED
@@ -28,6 +30,11 @@ public record PoolStats(String name, String runId, List<Worker> workers, int que
     public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed,
                          long rssBytes) {}
 
+    /**
+     * How many workers were running or holding calls when the view was taken.
+     *
+     * @return the number of {@link #workers} with at least one call in flight
+     */
     public int busyWorkers() {
         return (int) workers.stream().filter(w -> w.inFlight() > 0).count();
     }

@@ -5,6 +5,7 @@ package io.pypool;
  * message says what happened, to which pool and worker, and what the pool looked like then.
  */
 public abstract class PypoolException extends RuntimeException {
+    /** The name of the pool that reported the failure. */
     private final String poolName;
 
     PypoolException(String poolName, String message, Throwable cause) {
@@ -12,7 +13,11 @@ public abstract class PypoolException extends RuntimeException {
         this.poolName = poolName;
     }
 
-    /** The name of the pool that reported the failure. */
+    /**
+     * The name of the pool that reported the failure.
+     *
+     * @return the pool's name, as {@link PythonPool#name()} gives it
+     */
     public String poolName() {
         return poolName;
     }

@@ -68,7 +68,13 @@ public final class PythonPoolBuilder {
 
     PythonPoolBuilder() {}
 
-    /** A name for logs, metrics and error messages; default "pypool-" plus the run id. */
+    /**
+     * A name for logs, metrics and error messages; default "pypool-" plus the run id.
+     *
+     * @param name 1 to 64 letters, digits, {@code _}, {@code .} or {@code -}; not null
+     * @return this builder
+     * @throws IllegalArgumentException if the name has other characters or is empty or too long
+     */
     public PythonPoolBuilder name(String name) {
         Objects.requireNonNull(name, "name");
         if (!NAME.matcher(name).matches()) {
@@ -78,7 +84,13 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** How many Python processes; default: the number of CPU cores (one per core suits CPU-bound work). */
+    /**
+     * How many Python processes; default: the number of CPU cores (one per core suits CPU-bound work).
+     *
+     * @param workers the number of worker processes, 1 to 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code workers} is outside 1 to 1024
+     */
     public PythonPoolBuilder workers(int workers) {
         this.workers = checkRange("workers", workers, 1, 1024);
         return this;
@@ -87,6 +99,10 @@ public final class PythonPoolBuilder {
     /**
      * How many workers must be ready before {@link #build()} returns; default all. 0 starts the
      * pool lazily: build returns at once and calls wait (within their deadline) for the first worker.
+     *
+     * @param count 0 to 1024, and at most {@link #workers} (checked by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code count} is outside 0 to 1024
      */
     public PythonPoolBuilder minReadyWorkers(int count) {
         this.minReadyWorkers = checkRange("minReadyWorkers", count, 0, 1024);
@@ -96,6 +112,11 @@ public final class PythonPoolBuilder {
     /**
      * The interpreter to run. Default: the real interpreter behind {@code python3} on the PATH,
      * resolved once through {@code sys.executable}, so that a version-manager shim is never spawned.
+     *
+     * @param executable a path to a Python 3.9+ interpreter, or a command name looked up on the PATH;
+     *        not null, not blank
+     * @return this builder
+     * @throws IllegalArgumentException if {@code executable} is blank
      */
     public PythonPoolBuilder pythonExecutable(String executable) {
         Objects.requireNonNull(executable, "pythonExecutable");
@@ -106,11 +127,25 @@ public final class PythonPoolBuilder {
         return this;
     }
 
+    /**
+     * The interpreter to run, as a path; see {@link #pythonExecutable(String)}.
+     *
+     * @param executable the interpreter's path (a virtualenv's {@code bin/python}, for example); not null
+     * @return this builder
+     */
     public PythonPoolBuilder pythonExecutable(Path executable) {
         return pythonExecutable(Objects.requireNonNull(executable, "pythonExecutable").toString());
     }
 
-    /** Python modules whose {@code @pypool.command} handlers the workers serve, imported at start. */
+    /**
+     * Python modules whose {@code @pypool.command} handlers the workers serve, imported at start.
+     * May be called more than once; a module named twice is imported once.
+     *
+     * @param modules dotted module names such as {@code my_pkg.handlers}, importable from
+     *        {@link #pythonPath} or the interpreter's own packages
+     * @return this builder
+     * @throws IllegalArgumentException if a name is not a Python module name
+     */
     public PythonPoolBuilder handlerModules(String... modules) {
         for (String module : modules) {
             Objects.requireNonNull(module, "handler module");
@@ -124,7 +159,14 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** Folders put on the workers' {@code sys.path}, after pypool's own runtime. */
+    /**
+     * Folders put on the workers' {@code sys.path}, after pypool's own runtime, in the order given.
+     * May be called more than once.
+     *
+     * @param folders folders to import handler modules from; relative ones are resolved against the
+     *        JVM's working directory now
+     * @return this builder
+     */
     public PythonPoolBuilder pythonPath(Path... folders) {
         for (Path folder : folders) {
             pythonPath.add(Objects.requireNonNull(folder, "pythonPath entry").toAbsolutePath());
@@ -135,6 +177,11 @@ public final class PythonPoolBuilder {
     /**
      * An environment variable for the workers, added to the JVM's own environment. Overrides the
      * default thread caps (OMP_NUM_THREADS=1 and kin) where it names one of them.
+     *
+     * @param key the variable's name: not empty, without {@code =} or NUL
+     * @param value its value; not null (an empty string sets it empty)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code key} is not a valid variable name
      */
     public PythonPoolBuilder environment(String key, String value) {
         Objects.requireNonNull(key, "environment key");
@@ -146,6 +193,13 @@ public final class PythonPoolBuilder {
         return this;
     }
 
+    /**
+     * Environment variables for the workers, each as {@link #environment(String, String)} would add it.
+     *
+     * @param variables names and values; neither may be null
+     * @return this builder
+     * @throws IllegalArgumentException if a name is not a valid variable name
+     */
     public PythonPoolBuilder environment(Map<String, String> variables) {
         variables.forEach(this::environment);
         return this;
@@ -154,6 +208,11 @@ public final class PythonPoolBuilder {
     /**
      * The workers' working directory; default the JVM's. Either way nothing is imported from it
      * unless it is also on {@link #pythonPath}: workers start from pypool's runtime folder.
+     *
+     * @param folder an existing directory; relative ones are resolved against the JVM's working
+     *        directory now
+     * @return this builder
+     * @throws IllegalArgumentException if {@code folder} is not a directory
      */
     public PythonPoolBuilder workingDirectory(Path folder) {
         Objects.requireNonNull(folder, "workingDirectory");
@@ -164,19 +223,38 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** How long a worker may take from spawn to ready (imports included); default 30 s. */
+    /**
+     * How long a worker may take from spawn to ready (imports included); default 30 s.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public PythonPoolBuilder startupTimeout(Duration timeout) {
         this.startupTimeout = checkPositive("startupTimeout", timeout);
         return this;
     }
 
-    /** The default deadline of a call, queueing included; default 30 s. */
+    /**
+     * The default deadline of a call, queueing included; default 30 s. A call can set its own with
+     * {@link CallOptions}.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public PythonPoolBuilder callTimeout(Duration timeout) {
         this.callTimeout = checkPositive("callTimeout", timeout);
         return this;
     }
 
-    /** How long {@link PythonPool#close()} lets accepted calls finish; default 10 s. */
+    /**
+     * How long {@link PythonPool#close()} lets accepted calls finish; default 10 s.
+     *
+     * @param grace zero (fail calls still running at once) or a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code grace} is negative
+     */
     public PythonPoolBuilder closeGracePeriod(Duration grace) {
         Objects.requireNonNull(grace, "closeGracePeriod");
         if (grace.isNegative()) {
@@ -186,7 +264,14 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** How many calls may wait for a worker; one more fails at once with {@link PoolSaturatedException}. Default 1000. */
+    /**
+     * How many calls may wait for a worker; one more fails at once with {@link PoolSaturatedException}
+     * (or waits, under {@link SaturationPolicy#WAIT}). Default 1000.
+     *
+     * @param max 0 (no queue: a call runs at once or is refused) to 10,000,000
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 0 to 10,000,000
+     */
     public PythonPoolBuilder maxQueuedCalls(int max) {
         this.maxQueuedCalls = checkRange("maxQueuedCalls", max, 0, 10_000_000);
         return this;
@@ -196,6 +281,9 @@ public final class PythonPoolBuilder {
      * What a call does when the queue it would wait in is full: {@link SaturationPolicy#FAIL}
      * (default) fails it at once with {@link PoolSaturatedException}; {@link SaturationPolicy#WAIT}
      * lets a blocking caller wait for room within its deadline (fan-out from many virtual threads).
+     *
+     * @param policy the policy; not null
+     * @return this builder
      */
     public PythonPoolBuilder saturationPolicy(SaturationPolicy policy) {
         this.saturationPolicy = Objects.requireNonNull(policy, "saturationPolicy");
@@ -206,6 +294,10 @@ public final class PythonPoolBuilder {
      * How many calls of one session run at once in its worker; default 1: a session's calls run
      * one after another, in the order they were made, however many threads share the session.
      * A session can set its own when it is opened ({@link SessionOptions}).
+     *
+     * @param max 1 to 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 1024
      */
     public PythonPoolBuilder maxInFlightPerSession(int max) {
         this.maxInFlightPerSession = checkRange("maxInFlightPerSession", max, 1, 1024);
@@ -215,6 +307,10 @@ public final class PythonPoolBuilder {
     /**
      * How many calls of one session may wait for their turn; default 1000. Each session has its
      * own bound, so one busy session cannot fill the pool's queue.
+     *
+     * @param max 1 to 10,000,000
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 10,000,000
      */
     public PythonPoolBuilder maxQueuedCallsPerSession(int max) {
         this.maxQueuedCallsPerSession = checkRange("maxQueuedCallsPerSession", max, 1, 10_000_000);
@@ -227,6 +323,10 @@ public final class PythonPoolBuilder {
      * #handlerThreads}, the worker runs that many calls at once on threads: right for I/O-bound
      * work such as LLM calls; CPU-bound Python gains nothing from it (the GIL). 1 sends a worker
      * one call at a time.
+     *
+     * @param max 1 to 1024, and at least {@link #handlerThreads} (checked by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 1024
      */
     public PythonPoolBuilder maxInFlightPerWorker(int max) {
         this.maxInFlightPerWorker = checkRange("maxInFlightPerWorker", max, 1, 1024);
@@ -244,6 +344,10 @@ public final class PythonPoolBuilder {
      * answering (it answered, or went from idle to busy, within the last millisecond) and what it
      * runs is not a command known to take longer than that; otherwise calls wait in the pool's
      * queue for whichever worker frees up first.
+     *
+     * @param threads 1 to 1024, and at most {@link #maxInFlightPerWorker} (checked by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is outside 1 to 1024
      */
     public PythonPoolBuilder handlerThreads(int threads) {
         this.handlerThreads = checkRange("handlerThreads", threads, 1, 1024);
@@ -257,6 +361,10 @@ public final class PythonPoolBuilder {
      * it pays: for commands whose recent calls answered within this budget, for a call that runs
      * at once on its worker, while no call waits in the pool's queue, and by at most one caller
      * per two cores at a time.
+     *
+     * @param spin 0 to 1 ms; not null
+     * @return this builder
+     * @throws IllegalArgumentException if {@code spin} is negative or longer than 1 ms
      */
     public PythonPoolBuilder callerSpin(Duration spin) {
         Objects.requireNonNull(spin, "callerSpin");
@@ -267,19 +375,38 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** A session unused for this long is closed in the background; default 30 min. */
+    /**
+     * A session unused for this long is closed in the background; default 30 min.
+     *
+     * @param ttl a positive duration, measured on the pool's {@link #clock}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code ttl} is zero or negative
+     */
     public PythonPoolBuilder sessionIdleTtl(Duration ttl) {
         this.sessionIdleTtl = checkPositive("sessionIdleTtl", ttl);
         return this;
     }
 
-    /** Above this many sessions, the least recently used idle ones are closed in the background; default 10,000. */
+    /**
+     * Above this many sessions, the least recently used idle ones are closed in the background; default 10,000.
+     *
+     * @param max 1 to 10,000,000
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 10,000,000
+     */
     public PythonPoolBuilder maxSessions(int max) {
         this.maxSessions = checkRange("maxSessions", max, 1, 10_000_000);
         return this;
     }
 
-    /** The largest frame either side accepts (arguments or result as JSON); default 64 MiB. */
+    /**
+     * The largest frame either side accepts (arguments or result: the JSON and its binary attachments
+     * together); default 64 MiB. Larger arguments fail at once with {@link ArgumentsTooLargeException}.
+     *
+     * @param max in bytes, at least 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is below 1024 or too close to {@code Integer.MAX_VALUE}
+     */
     public PythonPoolBuilder maxFrameBytes(int max) {
         this.maxFrameBytes = checkRange("maxFrameBytes", max, 1024, Integer.MAX_VALUE - 64);
         return this;
@@ -289,13 +416,23 @@ public final class PythonPoolBuilder {
      * How often idle workers are pinged and busy ones checked for progress (CPU time, finished
      * calls) and for being stopped; default 5 s. A dead or stuck worker shows in
      * {@link PythonPool#health()} within one interval. Never runs on a caller's thread.
+     *
+     * @param interval a positive duration, measured on the pool's {@link #clock}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is zero or negative
      */
     public PythonPoolBuilder healthCheckInterval(Duration interval) {
         this.healthCheckInterval = checkPositive("healthCheckInterval", interval);
         return this;
     }
 
-    /** At most this many workers start at once (imports are CPU-heavy); default 8. */
+    /**
+     * At most this many workers start at once (imports are CPU-heavy); default 8.
+     *
+     * @param max 1 to 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 1024
+     */
     public PythonPoolBuilder maxConcurrentStarts(int max) {
         this.maxConcurrentStarts = checkRange("maxConcurrentStarts", max, 1, 1024);
         return this;
@@ -307,6 +444,10 @@ public final class PythonPoolBuilder {
      * after {@link #slotRetryAfter}; default 5. Restarts in between back off exponentially (the
      * first is immediate). Only failed <em>starts</em> count: a worker that dies while serving is
      * replaced with backoff but never makes the pool give its slot up.
+     *
+     * @param max 1 to 1000
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 1000
      */
     public PythonPoolBuilder maxConsecutiveStartFailures(int max) {
         this.maxConsecutiveStartFailures = checkRange("maxConsecutiveStartFailures", max, 1, 1000);
@@ -317,13 +458,23 @@ public final class PythonPoolBuilder {
      * How long a slot given up after {@code maxConsecutiveStartFailures} waits before it tries
      * again; default 60 s, so that a passing outage (a full disk, a package being upgraded) does
      * not shrink the pool for good.
+     *
+     * @param delay a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code delay} is zero or negative
      */
     public PythonPoolBuilder slotRetryAfter(Duration delay) {
         this.slotRetryAfter = checkPositive("slotRetryAfter", delay);
         return this;
     }
 
-    /** Replace a worker gracefully after it served this many calls; 0 (default) never. */
+    /**
+     * Replace a worker gracefully after it served this many calls; 0 (default) never.
+     *
+     * @param calls 0 (off) or a positive number of calls
+     * @return this builder
+     * @throws IllegalArgumentException if {@code calls} is negative
+     */
     public PythonPoolBuilder recycleAfterCalls(long calls) {
         if (calls < 0) {
             throw invalid("recycleAfterCalls", calls, "must be 0 (off) or positive");
@@ -332,13 +483,25 @@ public final class PythonPoolBuilder {
         return this;
     }
 
-    /** Replace a worker gracefully once it is this old, give or take 5 % so workers don't all go at once; default never. */
+    /**
+     * Replace a worker gracefully once it is this old, give or take 5 % so workers don't all go at once; default never.
+     *
+     * @param age a positive duration, measured on the pool's {@link #clock}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code age} is zero or negative
+     */
     public PythonPoolBuilder recycleAfterAge(Duration age) {
         this.recycleAfterAge = checkPositive("recycleAfterAge", age);
         return this;
     }
 
-    /** Replace a worker gracefully once its Python process's resident memory passes this; 0 (default) never. */
+    /**
+     * Replace a worker gracefully once its Python process's resident memory passes this; 0 (default) never.
+     *
+     * @param bytes 0 (off) or a resident set size in bytes
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
     public PythonPoolBuilder recycleAboveRssBytes(long bytes) {
         if (bytes < 0) {
             throw invalid("recycleAboveRssBytes", bytes, "must be 0 (off) or positive");
@@ -350,6 +513,9 @@ public final class PythonPoolBuilder {
     /**
      * Whether a starting pool ends leftover workers of earlier runs whose JVM is gone (found by
      * their command line, never by a PID alone); default true.
+     *
+     * @param reap false to leave such processes alone
+     * @return this builder
      */
     public PythonPoolBuilder reapOrphans(boolean reap) {
         this.reapOrphans = reap;
@@ -365,6 +531,9 @@ public final class PythonPoolBuilder {
      * thread running, a socket or a SQLite database open, or CUDA initialised after import (a
      * module can close such things in a {@code pypool.forksafe.before_fork} hook), or on a platform
      * without fork. Turn it off for handler modules whose import must run in each worker.
+     *
+     * @param fork false to spawn every worker as a fresh interpreter
+     * @return this builder
      */
     public PythonPoolBuilder forkServer(boolean fork) {
         this.forkServer = fork;
@@ -374,19 +543,33 @@ public final class PythonPoolBuilder {
     /**
      * The clock behind session idle TTL, health-check intervals and recycling by age; default the
      * system's. Tests pass a clock they advance by hand (pypool-testkit's {@code ManualClock}).
+     *
+     * @param clock the clock; not null
+     * @return this builder
      */
     public PythonPoolBuilder clock(PoolClock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
         return this;
     }
 
-    /** Where the stages of {@link PythonCaller#callAsync} futures run; default the common ForkJoinPool. */
+    /**
+     * Where the stages of {@link PythonCaller#callAsync} futures run; default the common ForkJoinPool.
+     *
+     * @param executor the executor; not null. The pool never shuts it down.
+     * @return this builder
+     */
     public PythonPoolBuilder callbackExecutor(Executor executor) {
         this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
         return this;
     }
 
-    /** The Jackson mapper for arguments and results; default a plain {@code new ObjectMapper()}. */
+    /**
+     * The Jackson mapper for arguments and results; default a plain {@code new ObjectMapper()}.
+     * The pool sends binary values through a copy of its own and never changes this one.
+     *
+     * @param mapper the mapper, configured as the application needs (modules, naming); not null
+     * @return this builder
+     */
     public PythonPoolBuilder objectMapper(ObjectMapper mapper) {
         this.objectMapper = Objects.requireNonNull(mapper, "objectMapper");
         return this;
@@ -398,6 +581,9 @@ public final class PythonPoolBuilder {
      * more than once; each is told in the order given. Listeners run on the thread that saw the
      * event and must be fast and never block; what one throws is logged and ignored. Without
      * listeners the call path does no extra work.
+     *
+     * @param listener the listener; not null
+     * @return this builder
      */
     public PythonPoolBuilder listener(PoolListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
@@ -411,6 +597,11 @@ public final class PythonPoolBuilder {
      * {@code pypool.JavaError} with the exception's class name and message. Functions run on the
      * {@link #javaFunctionExecutor}, never on a worker's reader thread, and may call the pool
      * again (see {@link JavaFunction}).
+     *
+     * @param name the name Python calls it by; not blank, and not registered before
+     * @param fn the function; not null
+     * @return this builder
+     * @throws IllegalArgumentException if {@code name} is blank or already registered
      */
     public PythonPoolBuilder javaFunction(String name, JavaFunction fn) {
         Objects.requireNonNull(fn, "fn");
@@ -427,6 +618,9 @@ public final class PythonPoolBuilder {
      * Where {@linkplain #javaFunction Java functions} run. Default: threads of the pool's own,
      * made as needed and ended with the pool. A virtual-thread executor suits functions that
      * block (on I/O, on nested calls); the pool never shuts down an executor it was given.
+     *
+     * @param executor the executor; not null
+     * @return this builder
      */
     public PythonPoolBuilder javaFunctionExecutor(Executor executor) {
         this.javaFunctionExecutor = Objects.requireNonNull(executor, "javaFunctionExecutor");
@@ -436,6 +630,7 @@ public final class PythonPoolBuilder {
     /**
      * Starts the workers, all at once, and returns when {@code minReadyWorkers} of them are ready.
      *
+     * @return the running pool; close it (try-with-resources) to end its workers
      * @throws PoolStartupException with the Python error (for example an ImportError) or the
      *         timeout; no process of the pool is left running
      * @throws IllegalArgumentException when options contradict each other

@@ -15,6 +15,11 @@ package io.pypool;
  */
 public interface PythonSession extends PythonCaller, AutoCloseable {
 
+    /**
+     * The session's id, as given to {@link PythonPool#session(String)} or made by {@link PythonPool#newSession()}.
+     *
+     * @return the id
+     */
     String id();
 
     /**
@@ -24,6 +29,8 @@ public interface PythonSession extends PythonCaller, AutoCloseable {
      * still fail with {@link WorkerCrashedException}. Without a restore step such a session fails
      * with {@link SessionLostException}.
      *
+     * @param command a handler that takes the session and rebuilds its state
+     * @param args its arguments, kept and sent again at each restore; null for none
      * @return this session
      */
     PythonSession onRestore(String command, Object args);

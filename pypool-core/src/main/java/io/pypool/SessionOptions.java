@@ -22,6 +22,10 @@ public final class SessionOptions {
      * runs them one after another in the order they were made, so handlers never see the
      * session's state change under them; more lets independent calls of one session overlap,
      * and then the handlers must guard the state themselves.
+     *
+     * @param max 1 to 1024
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 1024
      */
     public SessionOptions withMaxInFlight(int max) {
         if (max < 1 || max > 1024) {
@@ -30,7 +34,13 @@ public final class SessionOptions {
         return new SessionOptions(max, maxQueuedCalls);
     }
 
-    /** How many of this session's calls may wait for their turn; one more is refused (or waits, under the WAIT policy). */
+    /**
+     * How many of this session's calls may wait for their turn; one more is refused (or waits, under the WAIT policy).
+     *
+     * @param max 1 to 10,000,000
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code max} is outside 1 to 10,000,000
+     */
     public SessionOptions withMaxQueuedCalls(int max) {
         if (max < 1 || max > 10_000_000) {
             throw new IllegalArgumentException("maxQueuedCalls = '" + max + "' is invalid: must be between 1 and 10000000");

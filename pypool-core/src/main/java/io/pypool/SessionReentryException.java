@@ -5,6 +5,7 @@ package io.pypool;
  * could only wait for the handler that is waiting on it, so it fails at once instead.
  */
 public final class SessionReentryException extends PypoolException {
+    /** The id of the session called into again. */
     private final String sessionId;
 
     SessionReentryException(String poolName, String sessionId, String message) {
@@ -12,6 +13,11 @@ public final class SessionReentryException extends PypoolException {
         this.sessionId = sessionId;
     }
 
+    /**
+     * The id of the session that the Java function called into.
+     *
+     * @return the session's id
+     */
     public String sessionId() {
         return sessionId;
     }

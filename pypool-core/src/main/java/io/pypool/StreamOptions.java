@@ -31,7 +31,13 @@ public final class StreamOptions {
         this.idempotent = idempotent;
     }
 
-    /** One deadline for the whole stream: waiting for a worker, then every item to the end. */
+    /**
+     * One deadline for the whole stream: waiting for a worker, then every item to the end.
+     *
+     * @param timeout a positive duration, counted from when the stream is opened; not null
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public StreamOptions withTimeout(Duration timeout) {
         return new StreamOptions(positive("timeout", timeout), idleTimeout, windowItems, windowBytes, idempotent);
     }
@@ -39,12 +45,23 @@ public final class StreamOptions {
     /**
      * Fails the stream with {@link CallTimeoutException} when the worker sends nothing for this
      * long while the consumer waits for an item (time the consumer spends elsewhere never counts).
+     *
+     * @param idleTimeout a positive duration; not null
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code idleTimeout} is zero or negative
      */
     public StreamOptions withIdleTimeout(Duration idleTimeout) {
         return new StreamOptions(timeout, positive("idleTimeout", idleTimeout), windowItems, windowBytes, idempotent);
     }
 
-    /** How far Python may run ahead of the consumer (see the class comment). */
+    /**
+     * How far Python may run ahead of the consumer (see the class comment).
+     *
+     * @param items at most this many items sent and not yet consumed, 1 to 1,048,576
+     * @param bytes about this many bytes of them (one item may overdraw it), at least 1
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code items} or {@code bytes} is out of range
+     */
     public StreamOptions withWindow(int items, long bytes) {
         if (items < 1 || items > 1 << 20) {
             throw new IllegalArgumentException("window items = '" + items + "' is invalid: must be between 1 and " + (1 << 20));
@@ -58,6 +75,8 @@ public final class StreamOptions {
     /**
      * Safe to run twice: if the worker dies before the stream's first item, it is run once more on
      * another worker. Once an item was delivered it never is (the consumer would see items twice).
+     *
+     * @return new options, idempotent; these are unchanged
      */
     public StreamOptions asIdempotent() {
         return new StreamOptions(timeout, idleTimeout, windowItems, windowBytes, true);
