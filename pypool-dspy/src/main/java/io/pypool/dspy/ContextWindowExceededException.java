@@ -4,6 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /** The prompt is longer than the model's context window ({@code ContextWindowExceededError}). */
 public class ContextWindowExceededException extends LmCallException {
+    /**
+     * Made by pypool-dspy from DSPy's {@code ContextWindowExceededError}; public so that tests can make one.
+     *
+     * @param message what failed, in words, as DSPy put it
+     * @param cause the pool-level failure it came from (usually an {@link io.pypool.PythonException}), or null
+     * @param details DSPy's structured fields as a JSON object ({@code types}, {@code code}, {@code model},
+     *        {@code status}, {@code retry_after}, ...); not null: an empty object when DSPy set none
+     */
     public ContextWindowExceededException(String message, Throwable cause, JsonNode details) {
         super(message, cause, details);
     }

@@ -43,6 +43,13 @@ public final class Dspy {
         this.pool = pool;
     }
 
+    /**
+     * DSPy on a pool whose workers load {@code pypool.dspy} (a pool from {@link #poolBuilder()}, or
+     * one given that handler module). Cheap: it holds no state of its own, so any number may share a pool.
+     *
+     * @param pool the pool; not null. Closing it is the caller's business.
+     * @return DSPy on that pool
+     */
     public static Dspy on(PythonPool pool) {
         return new Dspy(Objects.requireNonNull(pool, "pool"));
     }
@@ -50,12 +57,19 @@ public final class Dspy {
     /**
      * A pool builder set up for DSPy: the {@code pypool.dspy} handlers, 16 calls at once per
      * worker (LM calls wait on the network, not the CPU), and a 120 s call deadline.
+     *
+     * @return a builder to go on configuring (workers, interpreter with DSPy, ...) before {@code build()}
      */
     public static PythonPoolBuilder poolBuilder() {
         return PythonPool.builder().handlerModules("pypool.dspy").maxInFlightPerWorker(16)
                 .callTimeout(Duration.ofSeconds(120));
     }
 
+    /**
+     * The pool these programs run on.
+     *
+     * @return the pool given to {@link #on(PythonPool)}
+     */
     public PythonPool pool() {
         return pool;
     }
@@ -66,7 +80,11 @@ public final class Dspy {
      * backend can be imported) and only then saved as a setup step. Returns once every live
      * worker has it.
      *
+     * @param lm the model and its settings; not null
      * @throws LmConfigurationException when it was refused; the workers keep the LM they had
+     * @throws DspyUnavailableException if the workers cannot import DSPy
+     * @throws DspyException if the live workers did not all take it within two minutes
+     * @throws InterruptedException if the calling thread is interrupted while it waits
      */
     public void configureLm(LmConfig lm) throws InterruptedException {
         callPool("dspy.check_lm", lm.asArguments(), CallOptions.DEFAULTS);
@@ -78,7 +96,12 @@ public final class Dspy {
      * none: the way to serve one program from all of the pool's slots. The definition is built
      * and checked on one worker before it is saved. A later definition under the same id replaces it.
      *
+     * @param programId the program's id within the pool; not blank
+     * @param spec what to build: a signature, a module, a factory, with state and tools
+     * @return a handle that runs the program outside any session
+     * @throws IllegalArgumentException if {@code programId} is blank
      * @throws ProgramBuildException when the definition cannot be built; nothing is saved
+     * @throws InterruptedException if the calling thread is interrupted while it waits
      */
     public DspyProgram definePoolProgram(String programId, ProgramSpec spec) throws InterruptedException {
         Map<String, Object> definition = spec.definition(requireId(programId));
@@ -88,32 +111,73 @@ public final class Dspy {
         return new DspyProgram(this, null, programId, strings(info.get("inputs")), strings(info.get("outputs")));
     }
 
-    /** A handle on a pool-wide program defined earlier, called outside any session. */
+    /**
+     * A handle on a pool-wide program defined earlier, called outside any session.
+     *
+     * @param programId the id it was defined under; not blank
+     * @return a handle that runs it outside any session
+     * @throws IllegalArgumentException if {@code programId} is blank
+     * @throws ProgramNotFoundException if no pool program has that id
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public DspyProgram poolProgram(String programId) throws InterruptedException {
         JsonNode info = callPool("dspy.get_pool_program_info", Map.of("program_id", requireId(programId)), CallOptions.DEFAULTS);
         return new DspyProgram(this, null, programId, strings(info.get("inputs")), strings(info.get("outputs")));
     }
 
-    /** Removes a pool-wide program from every worker; workers started later no longer get it. */
+    /**
+     * Removes a pool-wide program from every worker; workers started later no longer get it.
+     *
+     * @param programId the id it was defined under; not blank
+     * @throws IllegalArgumentException if {@code programId} is blank
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public void dropPoolProgram(String programId) throws InterruptedException {
         setup(PROGRAM_SETUP_KEY + requireId(programId), "dspy.drop_pool_program", Map.of("program_id", programId),
                 "dropping pool program '" + programId + "'");
     }
 
-    /** The state of a pool-wide program, as {@code dump_state()} gives it. */
+    /**
+     * The state of a pool-wide program, as {@code dump_state()} gives it.
+     *
+     * @param programId the id it was defined under
+     * @return the state as JSON (demos, instructions, signatures), to save or to give back with
+     *         {@link ProgramSpec#withState}
+     * @throws ProgramNotFoundException if no pool program has that id
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public JsonNode exportPoolState(String programId) throws InterruptedException {
         return callPool("dspy.export_pool_state", Map.of("program_id", programId), CallOptions.DEFAULTS);
     }
 
-    /** Whether the workers can import DSPy, its version, the LM in force and its checks; from one worker. */
+    /**
+     * Whether the workers can import DSPy, its version, the LM in force and its checks; from one worker.
+     *
+     * @return the report as a JSON object
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public JsonNode status() throws InterruptedException {
         return callPool("dspy.status", null, CallOptions.DEFAULTS);
     }
 
+    /**
+     * A session under this id, for programs that live in it (see {@link DspySession}).
+     *
+     * @param id 1 to 256 characters chosen by the caller (a user or conversation id, for example)
+     * @return the session, open; close it to free its programs
+     * @throws IllegalArgumentException if {@code id} is null, empty or longer than 256 characters
+     * @throws io.pypool.PoolClosedException if the pool is closed
+     */
     public DspySession session(String id) {
         return new DspySession(this, id);
     }
 
+    /**
+     * A session under a new random id.
+     *
+     * @return a new session, open; close it to free its programs
+     * @throws io.pypool.PoolClosedException if the pool is closed
+     */
     public DspySession newSession() {
         return session(UUID.randomUUID().toString());
     }

@@ -56,16 +56,29 @@ public final class DspyChunk {
         return v == null || v.isNull() ? null : v.asText();
     }
 
+    /**
+     * What this chunk carries.
+     *
+     * @return the chunk's type; it says which of the other accessors have a value
+     */
     public Type type() {
         return type;
     }
 
-    /** A token's predictor, by DSPy's name for it in the program ({@code named_predictors()}); null for other chunks. */
+    /**
+     * A token's predictor, by DSPy's name for it in the program ({@code named_predictors()}); null for other chunks.
+     *
+     * @return the predictor's name, or null
+     */
     public String predictor() {
         return predictor;
     }
 
-    /** A token's output field; null for other chunks. */
+    /**
+     * A token's output field; null for other chunks.
+     *
+     * @return the field's name, or null
+     */
     public String field() {
         return field;
     }
@@ -73,12 +86,18 @@ public final class DspyChunk {
     /**
      * A token's text, or a status message; null for other chunks. A field's tokens joined make its
      * text as the LM wrote it, whitespace around it included; the prediction has it parsed.
+     *
+     * @return the text, or null
      */
     public String text() {
         return text;
     }
 
-    /** Whether this token ends its field (its text may then be empty). */
+    /**
+     * Whether this token ends its field (its text may then be empty).
+     *
+     * @return true for the last token of its field; false for other tokens and chunks
+     */
     public boolean isLast() {
         return last;
     }
@@ -86,6 +105,7 @@ public final class DspyChunk {
     /**
      * The prediction's result.
      *
+     * @return the same result as {@link DspyProgram#execute} gives
      * @throws IllegalStateException for a chunk of any other type
      */
     public DspyResult result() {
@@ -95,7 +115,11 @@ public final class DspyChunk {
         return result;
     }
 
-    /** A CUSTOM chunk's value; null for other chunks. */
+    /**
+     * A CUSTOM chunk's value; null for other chunks.
+     *
+     * @return the value as JSON, or null
+     */
     public JsonNode value() {
         return value;
     }

@@ -28,15 +28,29 @@ public final class DspyProgram {
         this.outputs = outputs;
     }
 
+    /**
+     * The program's id within its session, or within the pool for a pool-wide program.
+     *
+     * @return the id
+     */
     public String id() {
         return id;
     }
 
-    /** The input field names, in order; empty where the module does not declare them (a factory's **kwargs). */
+    /**
+     * The input field names, in order; empty where the module does not declare them (a factory's **kwargs).
+     *
+     * @return the names, not modifiable
+     */
     public List<String> inputFields() {
         return inputs;
     }
 
+    /**
+     * The output field names, in order, as the worker reported them when the handle was made.
+     *
+     * @return the names, not modifiable
+     */
     public List<String> outputFields() {
         return outputs;
     }
@@ -44,16 +58,29 @@ public final class DspyProgram {
     /**
      * Runs the program with the pool's LM (and the program's own LM settings).
      *
+     * @param inputs the input fields by name: anything Jackson can write (text, numbers, lists, records)
+     * @return the outputs, with the reasoning and token usage where DSPy gave them
      * @throws io.pypool.BadArgumentsException when an input field is missing, unknown, or not of its declared type
      * @throws ProgramNotFoundException when the program was deleted
      * @throws LmNotConfiguredException before {@link Dspy#configureLm}
      * @throws DspyCallException when DSPy raised one of its errors (rate limit, unparseable reply...)
      * @throws io.pypool.CallTimeoutException past the execute's deadline
+     * @throws InterruptedException if the calling thread is interrupted while it waits
      */
     public DspyResult execute(Map<String, ?> inputs) throws InterruptedException {
         return execute(inputs, ExecuteOptions.DEFAULTS);
     }
 
+    /**
+     * Runs the program with per-execute settings: a deadline, several completions, the LM's history,
+     * LM settings for this execute only.
+     *
+     * @param inputs the input fields by name
+     * @param options the settings; {@link ExecuteOptions#DEFAULTS} for none
+     * @return the outputs, with the reasoning, token usage, completions and LM history where asked for
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     * @throws DspyException and the pool's typed exceptions, as for {@link #execute(Map)}
+     */
     public DspyResult execute(Map<String, ?> inputs, ExecuteOptions options) throws InterruptedException {
         CallOptions call = options.callOptions();
         Map<String, Object> args = args(inputs, options);
@@ -62,11 +89,24 @@ public final class DspyProgram {
         return DspyResult.from(reply);
     }
 
-    /** Runs the program without blocking; the future fails with the same typed exceptions as {@link #execute}. */
+    /**
+     * Runs the program without blocking; the future fails with the same typed exceptions as {@link #execute}.
+     *
+     * @param inputs the input fields by name
+     * @return a future of the outputs
+     */
     public CompletableFuture<DspyResult> executeAsync(Map<String, ?> inputs) {
         return executeAsync(inputs, ExecuteOptions.DEFAULTS);
     }
 
+    /**
+     * Runs the program without blocking, with per-execute settings; the future fails with the same
+     * typed exceptions as {@link #execute}.
+     *
+     * @param inputs the input fields by name
+     * @param options the settings; {@link ExecuteOptions#DEFAULTS} for none
+     * @return a future of the outputs
+     */
     public CompletableFuture<DspyResult> executeAsync(Map<String, ?> inputs, ExecuteOptions options) {
         CallOptions call = options.callOptions();
         Map<String, Object> args = args(inputs, options);
@@ -83,11 +123,21 @@ public final class DspyProgram {
      * cancels the execution in its worker. The execute's timeout covers the whole stream. Failures
      * are the typed exceptions of {@link #execute}, thrown where the consumer reaches them, after
      * the chunks before them. A session program's stream holds its session until it ends.
+     *
+     * @param inputs the input fields by name
+     * @return the chunks, in order, ending with a {@link DspyChunk.Type#PREDICTION} chunk; it must be closed
      */
     public Stream<DspyChunk> stream(Map<String, ?> inputs) {
         return stream(inputs, ExecuteOptions.DEFAULTS);
     }
 
+    /**
+     * {@link #stream(Map)} with per-execute settings (the deadline covers the whole stream).
+     *
+     * @param inputs the input fields by name
+     * @param options the settings; {@link ExecuteOptions#DEFAULTS} for none
+     * @return the chunks, in order, ending with a {@link DspyChunk.Type#PREDICTION} chunk; it must be closed
+     */
     public Stream<DspyChunk> stream(Map<String, ?> inputs, ExecuteOptions options) {
         StreamOptions stream = options.streamOptions();
         Map<String, Object> args = args(inputs, options);

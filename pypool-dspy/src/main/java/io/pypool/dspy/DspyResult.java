@@ -45,13 +45,25 @@ public final class DspyResult {
         return out;
     }
 
-    /** The output field as text. */
+    /**
+     * The output field as text.
+     *
+     * @param field an output field's name
+     * @return the text of a string output; the JSON of any other (a number, a list, an object)
+     * @throws IllegalArgumentException if the program has no such output field
+     */
     public String get(String field) {
         JsonNode value = node(field);
         return value.isTextual() ? value.asText() : value.toString();
     }
 
-    /** The output field as JSON, for typed outputs (int, list, objects...). */
+    /**
+     * The output field as JSON, for typed outputs (int, list, objects...).
+     *
+     * @param field an output field's name
+     * @return the field's value; a null node where the LM gave none
+     * @throws IllegalArgumentException if the program has no such output field
+     */
     public JsonNode node(String field) {
         JsonNode value = outputs.get(field);
         if (value == null) {
@@ -60,6 +72,11 @@ public final class DspyResult {
         return value;
     }
 
+    /**
+     * Every output field by name.
+     *
+     * @return the fields, not modifiable
+     */
     public Map<String, JsonNode> outputs() {
         return outputs;
     }
@@ -67,21 +84,36 @@ public final class DspyResult {
     /**
      * This execute's LM calls (model, messages, outputs, usage, cost, timestamp of each), when
      * asked for with {@link ExecuteOptions#withLmHistory()}; empty otherwise.
+     *
+     * @return one JSON object per LM call, oldest first; not modifiable
      */
     public List<JsonNode> lmHistory() {
         return lmHistory;
     }
 
+    /**
+     * The reasoning the module produced before its outputs ({@code dspy.ChainOfThought} and kin).
+     *
+     * @return the reasoning, or empty where the module gives none
+     */
     public Optional<String> reasoning() {
         return Optional.ofNullable(reasoning);
     }
 
-    /** Token usage by model, as DSPy tracked it ({@code {"openai/gpt-4o-mini": {"total_tokens": 120, ...}}}). */
+    /**
+     * Token usage by model, as DSPy tracked it ({@code {"openai/gpt-4o-mini": {"total_tokens": 120, ...}}}).
+     *
+     * @return the usage, or empty where DSPy did not track it
+     */
     public Optional<JsonNode> usage() {
         return Optional.ofNullable(usage);
     }
 
-    /** Every completion's fields when {@link ExecuteOptions#completions(int)} asked for more than one; else empty. */
+    /**
+     * Every completion's fields when {@link ExecuteOptions#completions(int)} asked for more than one; else empty.
+     *
+     * @return one map of output fields per completion; not modifiable
+     */
     public List<Map<String, JsonNode>> completions() {
         return completions;
     }

@@ -44,20 +44,49 @@ public final class DspySession implements AutoCloseable {
         this.session = open();
     }
 
+    /**
+     * The session's id, under which the pool keeps its state.
+     *
+     * @return the id given to {@link Dspy#session(String)}, or the random one of {@link Dspy#newSession()}
+     */
     public String id() {
         return id;
     }
 
-    /** A program from DSPy's string signature, as {@code dspy.Predict}. */
+    /**
+     * A program from DSPy's string signature, as {@code dspy.Predict}, under a new random id.
+     *
+     * @param signature a DSPy signature such as {@code "question -> answer"}
+     * @return a handle on the program, which lives in this session
+     * @throws ProgramBuildException if DSPy refuses the signature
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public DspyProgram program(String signature) throws InterruptedException {
         return program(ProgramSpec.of(signature));
     }
 
+    /**
+     * A program built from {@code spec}, under a new random id ({@code program-} and 8 hex digits).
+     *
+     * @param spec what to build: a signature, a module, a factory, with state and tools
+     * @return a handle on the program, which lives in this session
+     * @throws ProgramBuildException when the definition cannot be built
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public DspyProgram program(ProgramSpec spec) throws InterruptedException {
         return program("program-" + UUID.randomUUID().toString().substring(0, 8), spec);
     }
 
-    /** Creates (or replaces) the program {@code programId} in this session. */
+    /**
+     * Creates (or replaces) the program {@code programId} in this session.
+     *
+     * @param programId the program's id within this session
+     * @param spec what to build: a signature, a module, a factory, with state and tools
+     * @return a handle on the program
+     * @throws ProgramBuildException when the definition cannot be built; a program already under
+     *         that id stays as it was
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public DspyProgram program(String programId, ProgramSpec spec) throws InterruptedException {
         Map<String, Object> definition = spec.definition(programId);
         JsonNode info = call("dspy.create_program", Map.of("program_id", programId, "definition", definition),
@@ -68,7 +97,14 @@ public final class DspySession implements AutoCloseable {
         return handle(programId, info);
     }
 
-    /** A pool-wide program ({@link Dspy#definePoolProgram}), run through this session. */
+    /**
+     * A pool-wide program ({@link Dspy#definePoolProgram}), run through this session.
+     *
+     * @param programId the id it was defined under
+     * @return a handle whose calls go through this session (and so see its state)
+     * @throws ProgramNotFoundException if neither this session nor the pool has a program with that id
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public DspyProgram poolProgram(String programId) throws InterruptedException {
         return handle(programId, call("dspy.get_program_info", Map.of("program_id", programId), CallOptions.DEFAULTS));
     }
@@ -77,10 +113,24 @@ public final class DspySession implements AutoCloseable {
         return new DspyProgram(dspy, this, programId, Dspy.strings(info.get("inputs")), Dspy.strings(info.get("outputs")));
     }
 
+    /**
+     * The ids of this session's own programs (pool-wide ones are not listed).
+     *
+     * @return the ids, sorted; not modifiable
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public List<String> listPrograms() throws InterruptedException {
         return Dspy.strings(call("dspy.list_programs", null, CallOptions.DEFAULTS));
     }
 
+    /**
+     * What a program takes and gives and how it was built, from the worker that holds it.
+     *
+     * @param programId a program of this session, or a pool-wide one
+     * @return its description
+     * @throws ProgramNotFoundException if neither this session nor the pool has a program with that id
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public ProgramInfo info(String programId) throws InterruptedException {
         return ProgramInfo.from(call("dspy.get_program_info", Map.of("program_id", programId), CallOptions.DEFAULTS));
     }
@@ -88,12 +138,23 @@ public final class DspySession implements AutoCloseable {
     /**
      * The program's state as {@code dump_state()} gives it (demos, instructions, signatures):
      * save it, or give it back with {@link ProgramSpec#withState}.
+     *
+     * @param programId a program of this session, or a pool-wide one
+     * @return the state as JSON
+     * @throws ProgramNotFoundException if neither this session nor the pool has a program with that id
+     * @throws InterruptedException if the calling thread is interrupted while it waits
      */
     public JsonNode exportState(String programId) throws InterruptedException {
         return call("dspy.export_state", Map.of("program_id", programId), CallOptions.DEFAULTS);
     }
 
-    /** @return whether the program existed */
+    /**
+     * Deletes one of this session's programs, here and in its worker.
+     *
+     * @param programId the program's id within this session
+     * @return whether the program existed
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public boolean delete(String programId) throws InterruptedException {
         boolean deleted = call("dspy.delete_program", Map.of("program_id", programId), CallOptions.DEFAULTS)
                 .get("deleted").asBoolean();
@@ -103,7 +164,11 @@ public final class DspySession implements AutoCloseable {
         return deleted;
     }
 
-    /** Deletes every program of this session. */
+    /**
+     * Deletes every program of this session.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while it waits
+     */
     public void reset() throws InterruptedException {
         call("dspy.reset", null, CallOptions.DEFAULTS);
         synchronized (definitions) {
@@ -205,6 +270,10 @@ public final class DspySession implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the session's state in its worker, its programs included, after the calls already made.
+     * Later calls through this session fail with {@link io.pypool.SessionLostException}.
+     */
     @Override
     public void close() {
         closed = true;

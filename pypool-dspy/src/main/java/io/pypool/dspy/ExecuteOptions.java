@@ -9,6 +9,7 @@ import java.util.Objects;
 
 /** Per-execute settings: {@code ExecuteOptions.timeout(Duration.ofSeconds(20)).completions(3)}. Immutable. */
 public final class ExecuteOptions {
+    /** The pool's call timeout, one completion, no LM history. */
     public static final ExecuteOptions DEFAULTS = new ExecuteOptions(null, null, false);
 
     private final Duration timeout;
@@ -21,11 +22,24 @@ public final class ExecuteOptions {
         this.lmHistory = lmHistory;
     }
 
-    /** One deadline for this execute, waiting for a worker included (the pool's call timeout otherwise). */
+    /**
+     * One deadline for this execute, waiting for a worker included (the pool's call timeout otherwise).
+     *
+     * @param timeout a positive duration; for a stream it covers every chunk to the last
+     * @return options with that deadline
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public static ExecuteOptions timeout(Duration timeout) {
         return DEFAULTS.withTimeout(timeout);
     }
 
+    /**
+     * These options with one deadline for the execute, waiting for a worker included.
+     *
+     * @param timeout a positive duration; not null
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public ExecuteOptions withTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -38,12 +52,20 @@ public final class ExecuteOptions {
      * Returns the execute's LM calls with its result ({@link DspyResult#lmHistory()}): the
      * messages sent, the outputs, usage and cost of each. The execute runs on its own copy of the
      * LM, so the history holds its calls and no other's.
+     *
+     * @return new options; these are unchanged
      */
     public ExecuteOptions withLmHistory() {
         return new ExecuteOptions(timeout, completions, true);
     }
 
-    /** Asks the LM for {@code n} completions ({@link DspyResult#completions()}). */
+    /**
+     * Asks the LM for {@code n} completions ({@link DspyResult#completions()}).
+     *
+     * @param n at least 1
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code n} is below 1
+     */
     public ExecuteOptions completions(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("completions must be at least 1, got " + n);

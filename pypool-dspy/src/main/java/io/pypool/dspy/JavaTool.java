@@ -30,7 +30,18 @@ import java.util.regex.Pattern;
 public final class JavaTool {
     /** JSON Schema types of arguments; DSPy checks the LM's values against them before calling Java. */
     public enum ArgType {
-        STRING("string"), INTEGER("integer"), NUMBER("number"), BOOLEAN("boolean"), ARRAY("array"), OBJECT("object");
+        /** Text: the function gets a JSON string. */
+        STRING("string"),
+        /** A whole number: the function gets a JSON integer. */
+        INTEGER("integer"),
+        /** Any number: the function gets a JSON integer or floating-point number. */
+        NUMBER("number"),
+        /** true or false. */
+        BOOLEAN("boolean"),
+        /** A JSON array, of any items ({@link #withArgSchema} says which). */
+        ARRAY("array"),
+        /** A JSON object, of any fields ({@link #withArgSchema} says which). */
+        OBJECT("object");
 
         final String wire;
 
@@ -62,7 +73,11 @@ public final class JavaTool {
      * A tool without arguments so far; add them with {@link #withArg}.
      *
      * @param name the tool's name for the LM and the function's name on the pool: 1-64 letters, digits, '_' or '-'
-     * @param description what the tool does, for the LM to choose it
+     * @param description what the tool does, for the LM to choose it; not blank
+     * @param function what runs when the LM calls the tool: it gets the LM's arguments as a JSON
+     *        object, and what it returns (anything Jackson can write) is the observation; not null
+     * @return the tool
+     * @throws IllegalArgumentException if the name is not of that form or the description is blank
      */
     public static JavaTool of(String name, String description, JavaFunction function) {
         Objects.requireNonNull(name, "name");
@@ -75,12 +90,28 @@ public final class JavaTool {
         return new JavaTool(name, description, Objects.requireNonNull(function, "function"), Map.of(), List.of());
     }
 
-    /** An argument the LM must give. */
+    /**
+     * An argument the LM must give.
+     *
+     * @param arg the argument's name, a Python identifier, not already used by this tool
+     * @param type its JSON Schema type
+     * @param argDescription what it means, for the LM; null for none
+     * @return a new tool with the argument; this one is unchanged
+     * @throws IllegalArgumentException if {@code arg} is not an identifier or is already an argument
+     */
     public JavaTool withArg(String arg, ArgType type, String argDescription) {
         return withArgSchema(arg, Map.of("type", Objects.requireNonNull(type, "type").wire), argDescription, true);
     }
 
-    /** An argument the LM may leave out; the function then finds no such field in its arguments. */
+    /**
+     * An argument the LM may leave out; the function then finds no such field in its arguments.
+     *
+     * @param arg the argument's name, a Python identifier, not already used by this tool
+     * @param type its JSON Schema type
+     * @param argDescription what it means, for the LM; null for none
+     * @return a new tool with the argument; this one is unchanged
+     * @throws IllegalArgumentException if {@code arg} is not an identifier or is already an argument
+     */
     public JavaTool withOptionalArg(String arg, ArgType type, String argDescription) {
         return withArgSchema(arg, Map.of("type", Objects.requireNonNull(type, "type").wire), argDescription, false);
     }
@@ -88,6 +119,13 @@ public final class JavaTool {
     /**
      * An argument described by a JSON Schema ({@code {"type": "array", "items": {"type": "string"}}},
      * {@code {"enum": ["asc", "desc"]}}...): the LM sees it, and DSPy checks the value against it.
+     *
+     * @param arg the argument's name, a Python identifier, not already used by this tool
+     * @param jsonSchema the schema, as maps and lists that Jackson writes as JSON; not null
+     * @param argDescription what it means, for the LM (put in the schema as {@code description}); null for none
+     * @param isRequired whether the LM must give it
+     * @return a new tool with the argument; this one is unchanged
+     * @throws IllegalArgumentException if {@code arg} is not an identifier or is already an argument
      */
     public JavaTool withArgSchema(String arg, Map<String, ?> jsonSchema, String argDescription, boolean isRequired) {
         Objects.requireNonNull(arg, "arg");
@@ -115,6 +153,8 @@ public final class JavaTool {
      * Registers each tool's function on the builder under the tool's name
      * ({@link PythonPoolBuilder#javaFunction}), so that the pool's workers can call it.
      *
+     * @param builder the builder of the pool the programs will run on; not null
+     * @param tools the tools whose functions to register
      * @return the builder
      * @throws IllegalArgumentException when a name is registered twice
      */
@@ -126,19 +166,38 @@ public final class JavaTool {
         return builder;
     }
 
+    /**
+     * The tool's name, for the LM and as a Java function on the pool.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * What the tool does, as the LM reads it.
+     *
+     * @return the description
+     */
     public String description() {
         return description;
     }
 
+    /**
+     * The function that runs when the LM calls the tool.
+     *
+     * @return the function
+     */
     public JavaFunction function() {
         return function;
     }
 
-    /** The reference a program's definition carries: {@code java:name}. */
+    /**
+     * The reference a program's definition carries: {@code java:name}.
+     *
+     * @return {@code "java:"} and the tool's name
+     */
     public String reference() {
         return "java:" + name;
     }

@@ -27,7 +27,12 @@ import java.util.Objects;
 public final class ProgramSpec {
     /** The module types built from a signature. */
     public enum ModuleType {
-        PREDICT("predict"), CHAIN_OF_THOUGHT("chain_of_thought"), REACT("react");
+        /** {@code dspy.Predict}: one LM call from inputs to outputs. */
+        PREDICT("predict"),
+        /** {@code dspy.ChainOfThought}: the LM reasons step by step first ({@link DspyResult#reasoning()}). */
+        CHAIN_OF_THOUGHT("chain_of_thought"),
+        /** {@code dspy.ReAct}: an agent loop that calls tools until it can answer. */
+        REACT("react");
 
         final String wire;
 
@@ -38,7 +43,10 @@ public final class ProgramSpec {
 
     /** How DSPy writes the prompt and reads the reply. */
     public enum Adapter {
-        CHAT("chat"), JSON("json");
+        /** {@code dspy.ChatAdapter}: fields marked in chat messages (DSPy's default). */
+        CHAT("chat"),
+        /** {@code dspy.JSONAdapter}: the LM answers with a JSON object (structured output where the provider has it). */
+        JSON("json");
 
         final String wire;
 
@@ -53,10 +61,26 @@ public final class ProgramSpec {
         this.definition = definition;
     }
 
+    /**
+     * {@code dspy.Predict} over a string signature.
+     *
+     * @param signature a DSPy signature such as {@code "question -> answer"} or
+     *        {@code "text -> label: Literal['pos', 'neg']"}
+     * @return the definition
+     * @throws IllegalArgumentException if the signature has no {@code ->}
+     */
     public static ProgramSpec of(String signature) {
         return of(signature, ModuleType.PREDICT);
     }
 
+    /**
+     * A module of the given type over a string signature.
+     *
+     * @param signature a DSPy signature such as {@code "question -> answer"}
+     * @param moduleType which DSPy module to build; not null
+     * @return the definition
+     * @throws IllegalArgumentException if the signature has no {@code ->}
+     */
     public static ProgramSpec of(String signature, ModuleType moduleType) {
         Objects.requireNonNull(signature, "signature");
         if (!signature.contains("->")) {
@@ -68,6 +92,12 @@ public final class ProgramSpec {
     /**
      * {@code dspy.ReAct} over {@code signature}, with tools by reference: Python functions
      * ({@code py:my_pkg.tools:search}) or Java functions registered with the pool ({@code java:name}).
+     *
+     * @param signature a DSPy signature such as {@code "question -> answer"}
+     * @param tools at least one reference, each given once
+     * @return the definition
+     * @throws IllegalArgumentException if there is no tool, a reference is malformed or given twice,
+     *         or the signature has no {@code ->}
      */
     public static ProgramSpec react(String signature, String... tools) {
         if (tools.length == 0) {
@@ -76,7 +106,14 @@ public final class ProgramSpec {
         return of(signature, ModuleType.REACT).withTools(tools);
     }
 
-    /** {@code dspy.ReAct} over {@code signature}, with Java tools (registered on the pool with {@link JavaTool#register}). */
+    /**
+     * {@code dspy.ReAct} over {@code signature}, with Java tools (registered on the pool with {@link JavaTool#register}).
+     *
+     * @param signature a DSPy signature such as {@code "question -> answer"}
+     * @param tools at least one tool, each given once
+     * @return the definition
+     * @throws IllegalArgumentException if there is no tool, a tool is given twice, or the signature has no {@code ->}
+     */
     public static ProgramSpec react(String signature, JavaTool... tools) {
         if (tools.length == 0) {
             throw new IllegalArgumentException("a ReAct program needs at least one tool");
@@ -84,12 +121,25 @@ public final class ProgramSpec {
         return of(signature, ModuleType.REACT).withTools(tools);
     }
 
-    /** Any {@code dspy.Module}, made by a function in the user's own Python code: {@code py:my_pkg.agents:make}. */
+    /**
+     * Any {@code dspy.Module}, made by a function in the user's own Python code: {@code py:my_pkg.agents:make}.
+     *
+     * @param reference {@code py:module:function}, the module importable in the workers
+     * @return the definition
+     * @throws IllegalArgumentException if {@code reference} is not of that form
+     */
     public static ProgramSpec factory(String reference) {
         return factory(reference, Map.of());
     }
 
-    /** As {@link #factory(String)}, calling it with these keyword arguments. */
+    /**
+     * As {@link #factory(String)}, calling it with these keyword arguments.
+     *
+     * @param reference {@code py:module:function}, the module importable in the workers
+     * @param args keyword arguments for the function: anything Jackson can write; not null
+     * @return the definition
+     * @throws IllegalArgumentException if {@code reference} is not of that form
+     */
     public static ProgramSpec factory(String reference, Map<String, ?> args) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("module", reference(reference, "factory"));
@@ -100,11 +150,19 @@ public final class ProgramSpec {
     /**
      * A whole program saved with {@code save(dir, save_program=True)}. Loading it runs arbitrary
      * code, so it is refused unless {@link #allowPickle()} is called too.
+     *
+     * @param directory the directory DSPy saved to, readable by the workers (same machine)
+     * @return the definition
      */
     public static ProgramSpec fromPickle(Path directory) {
         return new ProgramSpec(Map.of("pickle_path", directory.toAbsolutePath().toString()));
     }
 
+    /**
+     * A signature built field by field, with types and descriptions, instead of a string.
+     *
+     * @return an empty builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -116,28 +174,57 @@ public final class ProgramSpec {
         return new ProgramSpec(d);
     }
 
-    /** The optimized state as {@code dump_state()} gives it (a Map or Jackson JsonNode), e.g. from {@link DspySession#exportState}. */
+    /**
+     * The optimized state as {@code dump_state()} gives it (a Map or Jackson JsonNode), e.g. from {@link DspySession#exportState}.
+     *
+     * @param state the state; not null
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec withState(Object state) {
         return with("state", Objects.requireNonNull(state, "state"));
     }
 
-    /** The state file {@code program.save("x.json")} wrote, read by the workers (same machine). */
+    /**
+     * The state file {@code program.save("x.json")} wrote, read by the workers (same machine).
+     *
+     * @param file a {@code .json} state file ({@code .pkl} needs {@link #allowPickle()}); relative
+     *        paths are resolved against the JVM's working directory now
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec withStateFile(Path file) {
         return with("state_path", file.toAbsolutePath().toString());
     }
 
-    /** This program's own LM setting over the pool's LM ({@code temperature}, {@code max_tokens}, {@code n}...). */
+    /**
+     * This program's own LM setting over the pool's LM ({@code temperature}, {@code max_tokens}, {@code n}...).
+     *
+     * @param option a keyword argument of {@code dspy.LM}; not null
+     * @param value its value; not null
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec withLm(String option, Object value) {
         Map<String, Object> lm = new LinkedHashMap<>(map("lm"));
         lm.put(Objects.requireNonNull(option, "option"), Objects.requireNonNull(value, "value"));
         return with("lm", Map.copyOf(lm));
     }
 
+    /**
+     * How DSPy writes this program's prompts and reads the replies; DSPy's default (chat) otherwise.
+     *
+     * @param adapter the adapter; not null
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec adapter(Adapter adapter) {
         return with("adapter", adapter.wire);
     }
 
-    /** A keyword argument of the module or factory ({@code max_iters} for ReAct...). */
+    /**
+     * A keyword argument of the module or factory ({@code max_iters} for ReAct...).
+     *
+     * @param name the argument's name, as in Python; not null
+     * @param value its value: anything Jackson can write; not null
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec withArg(String name, Object value) {
         Map<String, Object> args = new LinkedHashMap<>(map("args"));
         args.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -149,6 +236,10 @@ public final class ProgramSpec {
      * {@code py:my_pkg.tools:search}, or {@code java:name} for a function registered with
      * {@code PythonPoolBuilder.javaFunction} (described to the LM only as a Java function taking
      * keyword arguments; a {@link JavaTool} describes itself).
+     *
+     * @param tools references, none given before
+     * @return a new definition; this one is unchanged
+     * @throws IllegalArgumentException if a reference is malformed or given twice
      */
     public ProgramSpec withTools(String... tools) {
         List<String> all = new ArrayList<>(list("tools"));
@@ -158,7 +249,14 @@ public final class ProgramSpec {
         return with("tools", List.copyOf(all));
     }
 
-    /** Adds Java tools, after the tools given before; the definition carries their descriptions and arguments. */
+    /**
+     * Adds Java tools, after the tools given before; the definition carries their descriptions and arguments.
+     *
+     * @param tools the tools, none given before; their functions must be registered on the pool
+     *        ({@link JavaTool#register})
+     * @return a new definition; this one is unchanged
+     * @throws IllegalArgumentException if a tool is given twice
+     */
     public ProgramSpec withTools(JavaTool... tools) {
         List<String> all = new ArrayList<>(list("tools"));
         Map<String, Object> specs = new LinkedHashMap<>(map("java_tools"));
@@ -169,7 +267,11 @@ public final class ProgramSpec {
         return with("tools", List.copyOf(all)).with("java_tools", Collections.unmodifiableMap(specs));
     }
 
-    /** Accepts a whole-program pickle or a {@code .pkl} state: only for files from a source you trust. */
+    /**
+     * Accepts a whole-program pickle or a {@code .pkl} state: only for files from a source you trust.
+     *
+     * @return a new definition; this one is unchanged
+     */
     public ProgramSpec allowPickle() {
         return with("allow_pickle", true);
     }
@@ -231,46 +333,109 @@ public final class ProgramSpec {
 
         private Builder() {}
 
+        /**
+         * A text input field ({@code str}).
+         *
+         * @param name the field's name, a Python identifier
+         * @param description what it holds, for the LM; null for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is not an identifier
+         */
         public Builder input(String name, String description) {
             return input(name, "str", description);
         }
 
-        /** @param type a Python annotation: str, int, list[str], Literal['a', 'b'], Optional[int], dspy.History... ({@link FieldTypes}) */
+        /**
+         * An input field of a given type.
+         *
+         * @param name the field's name, a Python identifier
+         * @param type a Python annotation: str, int, list[str], Literal['a', 'b'], Optional[int], dspy.History... ({@link FieldTypes})
+         * @param description what it holds, for the LM; null for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is not an identifier or {@code type} is blank
+         */
         public Builder input(String name, String type, String description) {
             inputs.add(field(name, "type", type, description));
             return this;
         }
 
+        /**
+         * A text output field ({@code str}).
+         *
+         * @param name the field's name, a Python identifier
+         * @param description what the LM should put in it; null for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is not an identifier
+         */
         public Builder output(String name, String description) {
             return output(name, "str", description);
         }
 
+        /**
+         * An output field of a given type; DSPy parses the LM's answer into it.
+         *
+         * @param name the field's name, a Python identifier
+         * @param type a Python annotation, as for {@link #input(String, String, String)}
+         * @param description what the LM should put in it; null for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is not an identifier or {@code type} is blank
+         */
         public Builder output(String name, String type, String description) {
             outputs.add(field(name, "type", type, description));
             return this;
         }
 
-        /** A structured output described by a JSON Schema (objects, arrays, enums...): the LM fills it in. */
+        /**
+         * A structured output described by a JSON Schema (objects, arrays, enums...): the LM fills it in.
+         *
+         * @param name the field's name, a Python identifier
+         * @param jsonSchema the schema, as maps and lists that Jackson writes as JSON; not null
+         * @param description what the LM should put in it; null for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is not an identifier
+         */
         public Builder outputSchema(String name, Map<String, ?> jsonSchema, String description) {
             outputs.add(field(name, "schema", Map.copyOf(jsonSchema), description));
             return this;
         }
 
+        /**
+         * The signature's instructions: what the program does, in the prompt before the fields.
+         *
+         * @param instructions the text; not null
+         * @return this builder
+         */
         public Builder instructions(String instructions) {
             this.instructions = Objects.requireNonNull(instructions, "instructions");
             return this;
         }
 
+        /**
+         * Builds a {@code dspy.ChainOfThought} over the signature.
+         *
+         * @return this builder
+         */
         public Builder chainOfThought() {
             this.moduleType = ModuleType.CHAIN_OF_THOUGHT;
             return this;
         }
 
+        /**
+         * Builds a {@code dspy.Predict} over the signature (the default).
+         *
+         * @return this builder
+         */
         public Builder predict() {
             this.moduleType = ModuleType.PREDICT;
             return this;
         }
 
+        /**
+         * The definition of a program over the fields given.
+         *
+         * @return the definition
+         * @throws IllegalArgumentException if there is no input or no output field
+         */
         public ProgramSpec build() {
             if (inputs.isEmpty() || outputs.isEmpty()) {
                 throw new IllegalArgumentException("a program needs at least one input and one output field");
