@@ -19,6 +19,11 @@ public final class Main implements Runnable {
             description = "show the workers' output (print() of handlers, Python logging) and, on failure, the stack trace")
     boolean verbose;
 
+    /**
+     * Runs the command line and exits the JVM with its exit code (0 success; see {@code --help} for the others).
+     *
+     * @param args a subcommand ({@code demo}, {@code run}, {@code doctor}) and its options, or {@code --help}
+     */
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }

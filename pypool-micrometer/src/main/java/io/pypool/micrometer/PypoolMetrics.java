@@ -51,7 +51,14 @@ public final class PypoolMetrics implements MeterBinder {
     private PythonPool pool;
     private boolean bound;
 
-    /** How many distinct command names get their own {@code command} tag; default 100. */
+    /**
+     * How many distinct command names get their own {@code command} tag; default 100.
+     *
+     * @param max at least 1; calls of commands past the first {@code max} are tagged {@code other}
+     * @return these metrics
+     * @throws IllegalArgumentException if {@code max} is below 1
+     * @throws IllegalStateException if {@link #listener()} was already called
+     */
     public synchronized PypoolMetrics maxCommands(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("maxCommands = '" + max + "' is invalid: must be at least 1");
@@ -61,14 +68,24 @@ public final class PypoolMetrics implements MeterBinder {
         return this;
     }
 
-    /** Whether {@code pypool.calls} publishes a percentile histogram; default false (it multiplies the series). */
+    /**
+     * Whether {@code pypool.calls} publishes a percentile histogram; default false (it multiplies the series).
+     *
+     * @param publish true to publish the histogram's buckets, for percentiles computed by the monitoring system
+     * @return these metrics
+     * @throws IllegalStateException if {@link #listener()} was already called
+     */
     public synchronized PypoolMetrics percentileHistogram(boolean publish) {
         checkNoListenerYet("percentileHistogram");
         this.histogram = publish;
         return this;
     }
 
-    /** The listener to give {@link io.pypool.PythonPoolBuilder#listener}; the same one each time. */
+    /**
+     * The listener to give {@link io.pypool.PythonPoolBuilder#listener}; the same one each time.
+     *
+     * @return the listener, made with the settings given so far (they cannot change afterwards)
+     */
     public synchronized PoolListener listener() {
         if (listener == null) {
             listener = new MetricsListener(maxCommands, histogram);
@@ -76,7 +93,13 @@ public final class PypoolMetrics implements MeterBinder {
         return listener;
     }
 
-    /** The pool built with {@link #listener()}: its name tags the meters, its stats feed the gauges. */
+    /**
+     * The pool built with {@link #listener()}: its name tags the meters, its stats feed the gauges.
+     *
+     * @param pool the pool; not null
+     * @return these metrics, to {@link #bindTo} a registry
+     * @throws IllegalStateException if these metrics already monitor another pool
+     */
     public synchronized PypoolMetrics monitor(PythonPool pool) {
         Objects.requireNonNull(pool, "pool");
         if (this.pool != null && this.pool != pool) {
@@ -86,6 +109,13 @@ public final class PypoolMetrics implements MeterBinder {
         return this;
     }
 
+    /**
+     * Registers the meters with {@code registry}; the gauges read {@code pool.stats()} whenever the
+     * registry samples them.
+     *
+     * @param registry the registry; not null. Bind a {@code CompositeMeterRegistry} to publish to several.
+     * @throws IllegalStateException before {@link #monitor} or {@link #listener()}, or when already bound
+     */
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");

@@ -21,7 +21,13 @@ public final class ManualClock implements PoolClock {
         return nanos.get();
     }
 
-    /** Moves the clock forward. */
+    /**
+     * Moves the clock forward.
+     *
+     * @param by how far; zero or more
+     * @return this clock
+     * @throws IllegalArgumentException if {@code by} is negative
+     */
     public ManualClock advance(Duration by) {
         if (by.isNegative()) {
             throw new IllegalArgumentException("a clock never goes back; advance by " + by + " refused");

@@ -59,22 +59,42 @@ public final class PypoolExtension implements BeforeEachCallback, AfterEachCallb
         this.scope = scope;
     }
 
-    /** A fresh pool from {@code builder} for every test. */
+    /**
+     * A fresh pool from {@code builder} for every test.
+     *
+     * @param builder makes the builder of each test's pool; called once per test, before it
+     * @return the extension, to register on an instance field
+     */
     public static PypoolExtension perTest(Supplier<PythonPoolBuilder> builder) {
         return new PypoolExtension(Objects.requireNonNull(builder, "builder"), Scope.TEST);
     }
 
-    /** One pool from {@code builder} for all tests of the class; register it on a static field. */
+    /**
+     * One pool from {@code builder} for all tests of the class; register it on a static field.
+     *
+     * @param builder makes the builder of the class's pool; called once, before the first test
+     * @return the extension, to register on a static field
+     */
     public static PypoolExtension perClass(Supplier<PythonPoolBuilder> builder) {
         return new PypoolExtension(Objects.requireNonNull(builder, "builder"), Scope.CLASS);
     }
 
-    /** No default pool: only pools started with {@link #start} are closed and checked, after each test. */
+    /**
+     * No default pool: only pools started with {@link #start} are closed and checked, after each test.
+     *
+     * @return the extension, to register on an instance field
+     */
     public static PypoolExtension create() {
         return new PypoolExtension(null, Scope.NONE);
     }
 
-    /** The default pool of the current test (or class). */
+    /**
+     * The default pool of the current test (or class).
+     *
+     * @return the pool, started and ready
+     * @throws IllegalStateException if this extension has no default pool ({@link #create()}), or
+     *         outside a test or lifecycle method
+     */
     public PythonPool pool() {
         PythonPool p = pool;
         if (p == null) {
@@ -85,7 +105,13 @@ public final class PypoolExtension implements BeforeEachCallback, AfterEachCallb
         return p;
     }
 
-    /** Builds and starts another pool that is closed and checked with the test (or class). */
+    /**
+     * Builds and starts another pool that is closed and checked with the test (or class).
+     *
+     * @param builder the pool's configuration
+     * @return the started pool
+     * @throws io.pypool.PoolStartupException if the pool cannot start
+     */
     public PythonPool start(PythonPoolBuilder builder) {
         PythonPool p = builder.build();
         started.add(p);
