@@ -222,7 +222,7 @@ final class Attachments {
 
     private static JsonNode walk(JsonNode node, byte[][] attachments) throws JsonMappingException {
         if (node instanceof ObjectNode object) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = object.properties().iterator(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = it.next();
                 JsonNode replaced = replacement(field.getValue(), attachments);
                 if (replaced != null) {

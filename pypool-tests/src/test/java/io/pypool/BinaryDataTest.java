@@ -182,8 +182,9 @@ class BinaryDataTest {
                     for (int i = 0; i < 40; i++) {
                         if ((caller + i) % 2 == 0) {
                             byte[] mine = random(1 + ThreadLocalRandom.current().nextInt(200_000));
-                            assertThat(pool.call("echo", Map.of("value", Map.of("b", mine, "n", i)), Map.class))
-                                    .containsEntry("b", mine).containsEntry("n", i);
+                            JsonNode back = pool.call("echo", Map.of("value", Map.of("b", mine, "n", i)), JsonNode.class);
+                            assertThat(((com.fasterxml.jackson.databind.node.BinaryNode) back.get("b")).binaryValue()).isEqualTo(mine);
+                            assertThat(back.get("n").asInt()).isEqualTo(i);
                         } else {
                             String nonce = caller + "-" + i;
                             assertThat(pool.call("echo", Map.of("value", nonce), String.class)).isEqualTo(nonce);

@@ -20,15 +20,15 @@ class DspyTypesTest {
     @RegisterExtension
     final PypoolExtension pools = PypoolExtension.create();
 
-    private DspySession session(Map<String, Object>... answers) throws Exception {
+    private DspySession session(List<Map<String, Object>> answers) throws Exception {
         Dspy dspy = Dspy.on(pools.start(DspyPools.builder(1)));
-        dspy.configureLm(LmConfig.dummy(List.of(answers)));
+        dspy.configureLm(LmConfig.dummy(answers));
         return dspy.newSession();
     }
 
     @Test
     void commasInsideTypesAreNotFieldSeparators() throws Exception {
-        try (DspySession s = session(Map.of("b", "three"), Map.of("label", "pos"))) {
+        try (DspySession s = session(List.of(Map.of("b", "three"), Map.of("label", "pos")))) {
             var counted = s.program(ProgramSpec.of("a: dict[str, int] -> b"));
             assertThat(counted.inputFields()).containsExactly("a");
             assertThat(counted.execute(Map.of("a", Map.of("x", 1, "y", 2))).get("b")).isEqualTo("three");
@@ -39,8 +39,8 @@ class DspyTypesTest {
 
     @Test
     void typedFieldsFromTheBuilderIncludingAJsonSchemaOutput() throws Exception {
-        try (DspySession s = session(Map.of("tags", List.of("a", "b"), "label", "neg", "score", "None",
-                "person", Map.of("name", "Ada", "age", 36)))) {
+        try (DspySession s = session(List.of(Map.of("tags", List.of("a", "b"), "label", "neg", "score", "None",
+                "person", Map.of("name", "Ada", "age", 36))))) {
             Map<String, Object> person = Map.of("type", "object", "title", "Person", "required", List.of("name", "age"),
                     "properties", Map.of("name", Map.of("type", "string"), "age", Map.of("type", "integer")));
             DspyResult r = s.program(ProgramSpec.builder().input("text", "the text")
@@ -58,7 +58,7 @@ class DspyTypesTest {
 
     @Test
     void datesInsideListsComeBackAsIsoText() throws Exception {
-        try (DspySession s = session(Map.of("days", List.of("2024-01-02", "2024-02-03")))) {
+        try (DspySession s = session(List.of(Map.of("days", List.of("2024-01-02", "2024-02-03"))))) {
             DspyResult r = s.program(ProgramSpec.of("question -> days: list[datetime.date]")).execute(Map.of("question", "when?"));
             assertThat(r.node("days").toString()).isEqualTo("[\"2024-01-02\",\"2024-02-03\"]");
         }
@@ -66,7 +66,7 @@ class DspyTypesTest {
 
     @Test
     void inputsBecomeTheirDeclaredTypesHistoryIncluded() throws Exception {
-        try (DspySession s = session(Map.of("answer", "you said hello"))) {
+        try (DspySession s = session(List.of(Map.of("answer", "you said hello")))) {
             var chat = s.program(ProgramSpec.of("question, history: dspy.History -> answer"));
             Map<String, Object> history = Map.of("messages", List.of(Map.of("question", "hi", "answer", "hello")));
             assertThat(chat.execute(Map.of("question", "what did I say?", "history", history)).get("answer"))

@@ -41,7 +41,7 @@ public final class DspyResult {
 
     private static Map<String, JsonNode> fields(JsonNode object) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        object.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
+        object.properties().forEach(e -> out.put(e.getKey(), e.getValue()));
         return out;
     }
 
