@@ -350,7 +350,11 @@ final class Dispatcher {
      */
     private void retireIfOverrun(Worker w, Call call) {
         long graceAgo = System.nanoTime() - OVERRUN_GRACE_NANOS;
-        if (w.isPending(call) && w.runningPastDeadline(graceAgo)) {
+        // A stream holds no handler thread, but one still unanswered a grace period past its own
+        // deadline ignored its cancel (its generator is stuck between items or in its finally):
+        // left alone it would keep its slot, and a session's strand, for the life of the worker.
+        boolean stuckStream = call.items != null && call.pastDeadline(graceAgo);
+        if (w.isPending(call) && (stuckStream || w.runningPastDeadline(graceAgo))) {
             pool.supervisor().retire(w, "ran a call " + OVERRUN_GRACE_NANOS / 1_000_000
                     + " ms past its deadline (the last to time out: '" + call.command + "')", false);
         } else if (w.allPendingPastDeadline(graceAgo)) {
