@@ -206,6 +206,67 @@ class HostileStreamsTest {
         }
     }
 
+    /**
+     * Items of many fast streams, and replies of plain calls, all written by different threads of
+     * one worker onto its one output. Every stream's items must arrive in the order they were
+     * made, and none after the stream's end (which the host would take as a protocol violation).
+     */
+    @Test
+    void itemsOfManyConcurrentStreamsArriveInOrderWhilePlainCallsRun() throws Exception {
+        PythonPool pool = pools.start(hostile().workers(1).maxInFlightPerWorker(64).handlerThreads(4)
+                .callTimeout(Duration.ofSeconds(90)));
+        long pid = TestPools.pids(pool).get(0);
+        int streams = 16;
+        int n = 20_000;
+        ExecutorService threads = Executors.newFixedThreadPool(streams + 4);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            List<Future<String>> readers = new ArrayList<>();
+            for (int t = 0; t < streams; t++) {
+                readers.add(threads.submit(() -> {
+                    int expected = 0;
+                    try (Stream<Integer> s = pool.stream("s.count", Map.of("n", n), Integer.class,
+                            StreamOptions.DEFAULTS.withWindow(8, 1 << 20))) {
+                        Iterator<Integer> it = s.iterator();
+                        while (it.hasNext()) {
+                            int got = it.next();
+                            if (got != expected) {
+                                return "item " + got + " arrived where " + expected + " was due";
+                            }
+                            expected++;
+                        }
+                    }
+                    return expected == n ? "ok" : "ended after " + expected + " of " + n + " items";
+                }));
+            }
+            List<Future<?>> callers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                String big = "b".repeat(256 * 1024); // replies larger than the channel's buffer: its writer thread works
+                callers.add(threads.submit(() -> {
+                    for (int i = 0; !done.get(); i++) {
+                        assertThat(pool.call("hc.fast", Map.of("i", i), Integer.class)).isEqualTo(i);
+                        String value = i + big;
+                        assertThat(pool.call("echo", Map.of("value", value), String.class)).isEqualTo(value);
+                    }
+                    return null;
+                }));
+            }
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> r : readers) {
+                outcomes.add(r.get(90, TimeUnit.SECONDS));
+            }
+            done.set(true);
+            for (Future<?> c : callers) {
+                c.get(30, TimeUnit.SECONDS);
+            }
+            assertThat(outcomes).allSatisfy(o -> assertThat(o).isEqualTo("ok"));
+        } finally {
+            done.set(true);
+            threads.shutdownNow();
+        }
+        assertThat(TestPools.pids(pool)).containsExactly(pid);
+    }
+
     @Test
     void manyThreadsStreamingFromOneSessionTakeTurnsWholeStreamsAtATime() throws Exception {
         PythonPool pool = pools.start(hostile().workers(2).callTimeout(Duration.ofSeconds(60)));
