@@ -66,9 +66,20 @@ class HostileCallbacksTest {
         }
     }
 
+    /** Threads whose uncaught Errors (rethrown by the pool after answering) reach no other test's awaits. */
+    private static ExecutorService quietThreads() {
+        return Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "quiet-java-fn");
+            t.setDaemon(true);
+            t.setUncaughtExceptionHandler((thread, e) -> {});
+            return t;
+        });
+    }
+
     @Test
     void everyKindOfThrowableReachesPythonAsAJavaErrorAndTheWorkerServesOn() throws Exception {
-        PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(1)
+        ExecutorService fnThreads = quietThreads();
+        PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(1).javaFunctionExecutor(fnThreads)
                 .javaFunction("soe", args -> recurseForever(0))
                 .javaFunction("oom", args -> {
                     throw new OutOfMemoryError("simulated: Java heap space");
@@ -93,6 +104,7 @@ class HostileCallbacksTest {
             assertThat(pool.call("hc.catch_java", call("ok", null, 10.0)).get("result").asText()).isEqualTo("fine");
         }
         assertThat(TestPools.pids(pool)).containsExactly(pid);
+        fnThreads.shutdownNow();
     }
 
     @Test
@@ -374,6 +386,79 @@ class HostileCallbacksTest {
         }
         streams.forEach(Stream::close);
         never.countDown();
+    }
+
+    /** Live, non-zombie processes whose command line carries this run id. */
+    private static List<Long> processesOf(String runId) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> {
+                    int i = java.util.Arrays.asList(a).indexOf("--run-id");
+                    return i >= 0 && i + 1 < a.length && a[i + 1].equals(runId);
+                }).orElse(false))
+                .map(ProcessHandle::pid).filter(TestPools::alive).toList();
+    }
+
+    /**
+     * close() returns once every process of the pool has exited, and nothing is started after
+     * it. That must hold on a thread that is interrupted, before or during close: a Java function
+     * closing the pool is interrupted by its own outer call ending, and shutdown hooks and
+     * executors being shut down interrupt their threads too.
+     */
+    @Test
+    void closeOnAnInterruptedThreadStillStopsEveryProcessForGood() throws Exception {
+        PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(2));
+        String runId = pool.stats().runId();
+        assertThat(processesOf(runId)).isNotEmpty();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread closer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                pool.close();
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "interrupted-closer");
+        closer.start();
+        closer.join(30_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(failed.get()).isNull();
+        assertThat(processesOf(runId)).as("processes of the pool alive when close() returned").isEmpty();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> processesOf(runId).isEmpty()); // and none started afterwards
+    }
+
+    @Test
+    void closeInterruptedWhileItWaitsForCallsStillStopsEveryProcessForGood() throws Exception {
+        PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(2).closeGracePeriod(Duration.ofSeconds(3)));
+        String runId = pool.stats().runId();
+        // A stream nobody reads keeps close() waiting through its grace period.
+        Stream<Integer> unread = pool.stream("s.count", Map.of("n", 1_000_000), Integer.class,
+                StreamOptions.DEFAULTS.withWindow(2, 1 << 20));
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread closer = new Thread(() -> {
+            try {
+                pool.close();
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "closer");
+        closer.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            try {
+                pool.call("add", List.of(1, 1), Integer.class);
+                return false;
+            } catch (PoolClosedException closing) {
+                return true;
+            }
+        });
+        closer.interrupt(); // while close() waits
+        closer.join(30_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(failed.get()).isNull();
+        assertThat(processesOf(runId)).as("processes of the pool alive when close() returned").isEmpty();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> processesOf(runId).isEmpty()); // and none started afterwards
+        unread.close();
     }
 
     @Test
