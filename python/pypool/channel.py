@@ -55,6 +55,11 @@ class Channel:
         self.closed = False
         self.on_broken: Callable[[], None] = lambda: None  # the host stopped reading our output
         self._queue: "queue.SimpleQueue[Union[bytes, threading.Event]]" = queue.SimpleQueue()
+        # Frames handed to the writer thread and not yet written: queued, or taken off the queue
+        # and not yet written (the queue looks empty then). A frame may skip the writer only while
+        # this is zero, or it could overtake one sent before it.
+        self._unwritten = 0
+        self._unwritten_lock = threading.Lock()
         self._writing = threading.Lock()  # held by whoever writes to the pipe now
         self._rest: Optional[bytes] = None  # the unwritten end of a frame cut short; goes out first
         self._broken = False
@@ -121,15 +126,20 @@ class Channel:
         return data
 
     def _send_now_or_queue(self, data: bytes) -> None:
-        if self._queue.empty() and self._writing.acquire(blocking=False):
+        if not self._unwritten and self._writing.acquire(blocking=False):
             try:
-                # Nothing queued and no frame cut short: this frame may go first, whole or in part.
-                if self._queue.empty() and self._rest is None:
+                # Nothing with the writer and no frame cut short: this frame may go first, whole or in part.
+                if not self._unwritten and self._rest is None:
                     self._write_now(data)
                     return
             finally:
                 self._writing.release()
-        self._queue.put(data)
+        self._hand_to_writer(data)
+
+    def _hand_to_writer(self, item: "Union[bytes, threading.Event]") -> None:
+        with self._unwritten_lock:
+            self._unwritten += 1
+        self._queue.put(item)
 
     def _write_now(self, data: bytes) -> None:
         """Holding the write lock: writes what the pipe takes without blocking. The rest of a frame
@@ -143,7 +153,7 @@ class Channel:
                 view = view[os.write(self.out_fd, view):]
         except BlockingIOError:
             self._rest = bytes(view)
-            self._queue.put(_WAKE)  # the writer thread finishes it
+            self._hand_to_writer(_WAKE)  # the writer thread finishes it
         except OSError as e:
             self._leave(e)
 
@@ -152,7 +162,7 @@ class Channel:
         if self.closed:
             return True
         written = threading.Event()
-        self._queue.put(written)
+        self._hand_to_writer(written)
         return written.wait(timeout)
 
     def _write_loop(self) -> None:
@@ -160,13 +170,17 @@ class Channel:
             item = self._queue.get()
             try:
                 with self._writing:
-                    if self._rest is not None and not self._broken:
-                        rest, self._rest = self._rest, None
-                        self._write(rest)
-                    if isinstance(item, threading.Event):
-                        item.set()
-                    elif item is not _WAKE and not self._broken:
-                        self._write(item)
+                    try:
+                        if self._rest is not None and not self._broken:
+                            rest, self._rest = self._rest, None
+                            self._write(rest)
+                        if isinstance(item, threading.Event):
+                            item.set()
+                        elif item is not _WAKE and not self._broken:
+                            self._write(item)
+                    finally:
+                        with self._unwritten_lock:  # still holding _writing: nothing skips ahead meanwhile
+                            self._unwritten -= 1
             except OSError as e:
                 self._leave(e)
             except BaseException as e:  # the writer must outlive anything

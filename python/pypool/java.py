@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import asyncio
 
 DEFAULT_TIMEOUT_S = 30.0  # for a call made outside any request, or for one without a deadline
+DEADLINE_MARGIN_S = 0.25  # how long past its request's deadline a call_java without a timeout waits
 # How often the one handler thread, waiting, tries again to read the input itself while another
 # thread (the watcher) is reading it.
 RETRY_READ_S = 0.002
@@ -151,7 +152,7 @@ class Callbacks:
         forget_cancel = request.on_cancel(event.set) if request is not None else None
         try:
             callback_id = self._send(name, args, request, seconds, waiter)
-            self._wait(event, time.monotonic() + seconds)
+            self._wait(event, time.monotonic() + _wait_s(seconds, timeout, request))
         finally:
             if forget_cancel is not None:
                 forget_cancel()
@@ -191,7 +192,7 @@ class Callbacks:
 
         waiter = _Waiter(name, lambda: loop.call_soon_threadsafe(settled))
         callback_id = self._send(name, args, request, seconds, waiter)
-        timer = loop.call_later(seconds, give_up, JavaTimeout(
+        timer = loop.call_later(_wait_s(seconds, timeout, request), give_up, JavaTimeout(
             f"no answer to call_java_async('{name}') within {seconds:.3g} s"))
         forget_cancel = None
         if request is not None:
@@ -235,6 +236,17 @@ class Callbacks:
             self.waiting.pop(callback_id, None)
             raise
         return callback_id
+
+
+def _wait_s(seconds: float, timeout: Optional[float], request: Optional[inflight.Request]) -> float:
+    """How long to wait for the answer. Without a timeout of its own, a call waits a little past
+    its request's deadline: the host ends the call at that deadline and sends CANCEL, which ends
+    this wait (Cancelled, a reply the host drops), so that a JavaTimeout of ours never races the
+    host's own timeout (the caller gets CallTimeoutException, never by chance a PythonException;
+    the deadline the host sends is in whole milliseconds, rounded down)."""
+    if timeout is None and request is not None and request.deadline is not None:
+        return seconds + DEADLINE_MARGIN_S
+    return seconds
 
 
 def _timeout_s(name: str, timeout: Optional[float], request: Optional[inflight.Request]) -> float:

@@ -186,10 +186,15 @@ class Worker:
             if mine:
                 self._run_while_work(request)
 
-    def _read_locked(self, stop: Optional[Callable[[], bool]] = None) -> Optional[Request]:
+    def _read_locked(self, stop: Optional[Callable[[], bool]] = None,
+                     before_wait: Optional[Callable[[], None]] = None) -> Optional[Request]:
         """Reads frames up to the next request and returns it; control frames on the way are
-        handled here. None at the end of input, or after a control frame once stop() is true."""
+        handled here. None at the end of input, or after a control frame once stop() is true.
+        before_wait() runs whenever nothing is buffered, before a read that may block."""
+        reader = self.channel.reader
         while not self._eof:
+            if before_wait is not None and not reader.buffered():
+                before_wait()
             try:
                 frame = protocol.read_frame(self.channel.reader, self.max_frame_bytes)
             except BaseException as e:  # not frames: the worker ends (exit code 4)
@@ -248,11 +253,25 @@ class Worker:
         channel = self.channel
         corked = False
         self._alone = threading.get_ident()
+
+        def release_corked() -> None:
+            # The input may keep us waiting (what is buffered may be only control frames, which
+            # answer nothing): replies held back must not wait on it.
+            nonlocal corked
+            if corked:
+                channel.uncork()
+                corked = False
+
         while True:
             request = self._next_in_backlog()  # what the watcher read meanwhile goes first
             if request is None:
-                with self._reading:  # waits while the watcher is inside a read of its own
-                    request = self._next_in_backlog() or self._read_locked()
+                if not self._reading.acquire(blocking=False):
+                    release_corked()  # the watcher is inside a read of its own, which may wait
+                    self._reading.acquire()
+                try:
+                    request = self._next_in_backlog() or self._read_locked(before_wait=release_corked)
+                finally:
+                    self._reading.release()
             if request is None:
                 if corked:
                     channel.uncork()

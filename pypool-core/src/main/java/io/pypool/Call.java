@@ -37,6 +37,8 @@ final class Call extends CompletableFuture<Call.Reply> {
     final Kind kind;
     /** The items of a streamed call as they arrive; null for a plain call. */
     final StreamItems items;
+    /** The call whose Java function made this one (a nested call), or null. */
+    volatile Call parent;
     /** The one retry of an idempotent call has been used. */
     private volatile boolean retried;
 

@@ -62,6 +62,7 @@ final class Dispatcher {
         Worker w = acquireLeastLoaded();
         if (w != null) {
             sendOn(w, call);
+            repumpAfterSend(w);
             return;
         }
         if (!room.tryAcquire()) {
@@ -128,6 +129,7 @@ final class Dispatcher {
     void submitTo(Worker w, Call call) {
         if (w.isReady() && w.flowing(pool.clock().nanoTime(), 0) && w.tryAcquire()) {
             sendOn(w, call);
+            repumpAfterSend(w);
             return;
         }
         queuedOnWorkers.incrementAndGet();
@@ -137,6 +139,19 @@ final class Dispatcher {
             // It left service between the caller's check and the enqueue, after its queue was emptied.
             queuedOnWorkers.decrementAndGet();
             pool.sessions().redispatch(call, "worker " + w.id + " " + leftService(w));
+        }
+    }
+
+    /**
+     * Between taking a slot and being written, a call of an async handler or a stream counts as
+     * one that holds a handler thread ({@link Worker#flowing} sees it only once it is written):
+     * a call submitted meanwhile may find no worker flowing and wait in a queue, and its own pump
+     * may see the same. Whoever finished such a write looks at the queues again, so that nothing
+     * waits next to a free slot with no reply to come and pump it.
+     */
+    private void repumpAfterSend(Worker w) {
+        if (w.isReady() && (!queue.isEmpty() || w.hasSessionCalls())) {
+            pump(w);
         }
     }
 
@@ -335,7 +350,11 @@ final class Dispatcher {
      */
     private void retireIfOverrun(Worker w, Call call) {
         long graceAgo = System.nanoTime() - OVERRUN_GRACE_NANOS;
-        if (w.isPending(call) && w.runningPastDeadline(graceAgo)) {
+        // A stream holds no handler thread, but one still unanswered a grace period past its own
+        // deadline ignored its cancel (its generator is stuck between items or in its finally):
+        // left alone it would keep its slot, and a session's strand, for the life of the worker.
+        boolean stuckStream = call.items != null && call.pastDeadline(graceAgo);
+        if (w.isPending(call) && (stuckStream || w.runningPastDeadline(graceAgo))) {
             pool.supervisor().retire(w, "ran a call " + OVERRUN_GRACE_NANOS / 1_000_000
                     + " ms past its deadline (the last to time out: '" + call.command + "')", false);
         } else if (w.allPendingPastDeadline(graceAgo)) {

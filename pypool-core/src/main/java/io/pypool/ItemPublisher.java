@@ -50,9 +50,29 @@ final class ItemPublisher<T> implements Flow.Publisher<T> {
             return;
         }
         Drain<T> drain = new Drain<>(pool, call, itemType, subscriber, pool.settings().callbackExecutor());
+        // The drain is held (one run counted) until onSubscribe has returned: items, the end, and
+        // requests made inside onSubscribe only count runs meanwhile, so that no signal can reach
+        // the subscriber before or during its onSubscribe (Reactive Streams 1.3, 1.9).
+        drain.hold();
         call.items.onSignal(drain::schedule);
-        subscriber.onSubscribe(drain);
-        drain.schedule();
+        try {
+            subscriber.onSubscribe(drain);
+        } catch (Throwable t) {
+            // Rule 2.13: a subscriber that throws from onSubscribe is treated as cancelled.
+            LOG.warn("pool '{}': the subscriber of stream '{}' threw from onSubscribe; the stream is cancelled",
+                    pool.name(), call.command, t);
+            drain.cancel();
+            rethrowIfFatal(t);
+            return;
+        }
+        drain.release();
+    }
+
+    /** Errors the JVM cannot go on after are not swallowed. */
+    static void rethrowIfFatal(Throwable t) {
+        if (t instanceof VirtualMachineError err && !(t instanceof StackOverflowError)) {
+            throw err;
+        }
     }
 
     private static final class Drain<T> implements Flow.Subscription, Runnable {
@@ -94,6 +114,20 @@ final class ItemPublisher<T> implements Flow.Publisher<T> {
             if (!call.isDone()) {
                 pool.dispatcher().abandon(call, new CancellationException("the subscriber of stream '" + call.command
                         + "' cancelled its subscription"));
+            }
+        }
+
+        /** Counts a run without starting it: the drain waits for {@link #release}. */
+        void hold() {
+            runs.incrementAndGet();
+        }
+
+        /** Starts the run counted by {@link #hold}, with whatever was signalled meanwhile. */
+        void release() {
+            try {
+                executor.execute(this);
+            } catch (RejectedExecutionException e) {
+                run();
             }
         }
 
@@ -151,11 +185,12 @@ final class ItemPublisher<T> implements Flow.Publisher<T> {
                 demand.decrementAndGet();
                 try {
                     subscriber.onNext(value);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too (a failed assertion): else this drain would never run again
                     LOG.warn("pool '{}': the subscriber of stream '{}' threw from onNext; the stream is cancelled",
                             pool.name(), call.command, e);
                     cancel();
                     done = true;
+                    rethrowIfFatal(e);
                     return;
                 }
             }

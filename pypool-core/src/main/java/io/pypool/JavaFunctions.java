@@ -101,10 +101,20 @@ final class JavaFunctions {
             w.sendControl(FrameCodec.encodeValue(pool.mapper(), FrameCodec.JAVA_RESULT, id, result,
                     "the result of Java function '" + name + "'", pool.settings().maxFrameBytes()), true);
         } catch (Exception | StackOverflowError e) {
-            answerError(w, id, e.getClass().getName(), e.getMessage() == null ? "" : e.getMessage());
+            answerError(w, id, e.getClass().getName(), messageOf(e));
         } catch (Error e) {
-            answerError(w, id, e.getClass().getName(), String.valueOf(e.getMessage()));
+            answerError(w, id, e.getClass().getName(), messageOf(e));
             throw e;
+        }
+    }
+
+    /** The message of what a function threw; never throws, whatever its getMessage() does. */
+    private static String messageOf(Throwable e) {
+        try {
+            String message = e.getMessage();
+            return message == null ? "" : message;
+        } catch (Throwable broken) {
+            return "(its message could not be read: " + broken.getClass().getName() + ")";
         }
     }
 

@@ -305,10 +305,15 @@ final class PoolEngine implements PythonPool {
         long timeoutNanos = (ownTimeout == null ? settings.callTimeout() : ownTimeout).toNanos();
         Call outer = JavaFunctions.outerCall();
         if (outer != null) {
-            if (session != null && outer.session == session) {
-                throw new SessionReentryException(name, session.id, "call '" + command + "' into " + session + " was made "
-                        + "by a Java function that the session's own call '" + outer.command + "' is waiting on; it could "
-                        + "only wait for itself (use another session, or an anonymous call)");
+            // The whole chain: a session call waiting on Java, whose function made a call whose
+            // handler waits on Java, whose function calls into the session, waits for itself too.
+            for (Call waiting = outer; waiting != null && session != null; waiting = waiting.parent) {
+                if (waiting.session == session) {
+                    throw new SessionReentryException(name, session.id, "call '" + command + "' into " + session
+                            + " was made by a Java function that the session's own call '" + waiting.command
+                            + "' is waiting on" + (waiting == outer ? "" : " (through nested call '" + outer.command + "')")
+                            + "; it could only wait for itself (use another session, or an anonymous call)");
+                }
             }
             timeoutNanos = Math.min(timeoutNanos, outer.remainingNanos(now));
             if (timeoutNanos <= 0) {
@@ -318,6 +323,7 @@ final class PoolEngine implements PythonPool {
         }
         byte[] frame = encode(command, args, session == null ? null : session.id, items);
         Call call = new Call(command, session, frame, now, timeoutNanos, idempotent, Call.Kind.USER, items);
+        call.parent = outer;
         if (listeners.active()) { // one field read when nobody listens
             listeners.watch(call);
         }

@@ -54,18 +54,18 @@ final class Replies {
 
     private <T> T result(Call.Reply reply, Call call, Class<T> type) {
         try {
-            if (type == Void.class || type == void.class) {
-                return null;
+            try {
+                return parse(reply, type, false);
+            } catch (StreamReadException e) {
+                // Python writes a lone surrogate as a JSON escape (backslash, u, d800-dfff), which
+                // is valid JSON; Jackson's byte parser refuses one in a field name, its text parser
+                // takes it. Only what neither can read is a broken reply.
+                try {
+                    return parse(reply, type, true);
+                } catch (StreamReadException again) {
+                    throw e;
+                }
             }
-            if (reply.attachments() != null) {
-                // Rare and binary: the attachments go where their markers are, in a tree, then to the type.
-                JsonNode tree = Attachments.resolve(mapper.readTree(reply.body()), reply.attachments());
-                return type == JsonNode.class ? type.cast(tree) : mapper.treeToValue(tree, type);
-            }
-            if (type == JsonNode.class) {
-                return type.cast(mapper.readTree(reply.body()));
-            }
-            return mapper.readValue(reply.body(), type);
         } catch (StreamConstraintsException e) {
             throw new ResultMappingException(poolName, "the result of '" + call.command + "' is past the JSON limits "
                     + "both sides share (nesting " + JsonLimits.MAX_NESTING_DEPTH + ", strings up to maxFrameBytes): "
@@ -78,6 +78,23 @@ final class Replies {
             throw new ResultMappingException(poolName, "the result of '" + call.command + "' cannot be read as "
                     + type.getName() + ": " + why + "; result: " + abbreviate(FrameCodec.utf8(reply.body())), e);
         }
+    }
+
+    private <T> T parse(Call.Reply reply, Class<T> type, boolean asText) throws IOException {
+        if (type == Void.class || type == void.class) {
+            return null;
+        }
+        String text = asText ? FrameCodec.utf8(reply.body()) : null;
+        if (reply.attachments() != null) {
+            // Rare and binary: the attachments go where their markers are, in a tree, then to the type.
+            JsonNode tree = Attachments.resolve(asText ? mapper.readTree(text) : mapper.readTree(reply.body()),
+                    reply.attachments());
+            return type == JsonNode.class ? type.cast(tree) : mapper.treeToValue(tree, type);
+        }
+        if (type == JsonNode.class) {
+            return type.cast(asText ? mapper.readTree(text) : mapper.readTree(reply.body()));
+        }
+        return asText ? mapper.readValue(text, type) : mapper.readValue(reply.body(), type);
     }
 
     /** A reply that is not JSON: the worker's output cannot be trusted, so it is ended and replaced. */

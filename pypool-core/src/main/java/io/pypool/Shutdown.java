@@ -40,11 +40,16 @@ final class Shutdown {
         supervisor.wakeStartupWaiters();
         String name = pool.name();
         long graceMillis = pool.settings().closeGracePeriod().toMillis();
+        // An interrupt, before or during close, is kept for the caller but does not cut the close
+        // short: half a close would leave the spawner and the timers running, and processes alive.
+        // (A Java function that closes the pool is interrupted by its own call ending, mid-close.)
+        interrupted = Thread.interrupted();
         try {
             long graceEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
             while (System.nanoTime() - graceEnd < 0
                     && (dispatcher.queued() > 0 || anyPending() || pool.sessions().anyActive())) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                interrupted |= Thread.interrupted();
             }
             // Sessions first: failing a queued call frees its strand, which would send the next one.
             pool.sessions().endAll("the pool closed");
@@ -61,9 +66,9 @@ final class Shutdown {
                     t.closeInput();
                 }
             }
-            stopProcesses(all);
-            supervisor.stopSpawning();
-            stopProcesses(supervisor.allWorkers()); // a launch that raced with close
+            uninterruptibly(() -> stopProcesses(all));
+            uninterruptibly(supervisor::stopSpawning);
+            uninterruptibly(() -> stopProcesses(supervisor.allWorkers())); // a launch that raced with close
             supervisor.launcher().close();
             pool.timers().shutdown();
             pool.javaFunctions().shutdown();
@@ -75,20 +80,34 @@ final class Shutdown {
                 WorkerTransport t = w.transport();
                 if (t != null) {
                     t.joinThreads(Math.max(1, TimeUnit.NANOSECONDS.toMillis(threadsEnd - System.nanoTime())));
+                    interrupted |= Thread.interrupted();
                 }
             }
             LOG.info("pool '{}' closed", name);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            for (Worker w : supervisor.allWorkers()) {
-                WorkerTransport t = w.transport();
-                if (t != null) {
-                    t.kill("the pool closed");
-                }
-            }
-            supervisor.launcher().close();
         } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             done.complete(null);
+        }
+    }
+
+    /** Set by the closing thread only: it was interrupted before or during close. */
+    private boolean interrupted;
+
+    private interface Wait {
+        void run() throws InterruptedException;
+    }
+
+    /** Runs a wait to its end, again after each interrupt (each remembered in {@link #interrupted}). */
+    private void uninterruptibly(Wait wait) {
+        while (true) {
+            try {
+                wait.run();
+                return;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.stream.StreamSupport;
  * reply that frees its slot), with a {@link StreamItems} for the items that come before that
  * reply. The blocking form is a {@link Stream} over an {@link ItemReader}; the non-blocking one
  * an {@link ItemPublisher}. A stream dropped without being closed is cancelled by a
- * {@link Cleaner} once unreachable (the action holds the call, never the stream).
+ * {@link Cleaner} once its reader is unreachable (from the Stream and from any iterator of it;
+ * the action holds the call, never the reader).
  */
 final class StreamCalls {
     private final PoolEngine pool;
@@ -35,7 +36,9 @@ final class StreamCalls {
         }
         ItemReader<T> reader = new ItemReader<>(pool, call, itemType);
         Stream<T> stream = StreamSupport.stream(reader, false).onClose(reader::close);
-        cleaner().register(stream, new Dropped(pool.dispatcher(), call));
+        // Watch the reader, not the Stream: stream.iterator() keeps only the reader, and the
+        // Stream object is then garbage while its items are still being read.
+        cleaner().register(reader, new Dropped(pool.dispatcher(), call));
         return stream;
     }
 
