@@ -25,6 +25,11 @@ final class Dispatcher {
 
     private final PoolEngine pool;
     private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
+    /**
+     * Nested calls (made by Java functions for calls that wait on them) waiting for a worker: they
+     * go before the pool's other queued calls, which could otherwise hold every slot they need.
+     */
+    private final ConcurrentLinkedQueue<Call> nested = new ConcurrentLinkedQueue<>();
     /** Room in the pool's queue: one permit per anonymous call that may wait. */
     private final Semaphore room;
     private final AtomicInteger queued = new AtomicInteger();
@@ -60,6 +65,9 @@ final class Dispatcher {
             return;
         }
         Worker w = acquireLeastLoaded();
+        if (w == null && call.parent != null) {
+            w = lendParentsWorker(call.parent);
+        }
         if (w != null) {
             sendOn(w, call);
             repumpAfterSend(w);
@@ -82,10 +90,30 @@ final class Dispatcher {
             }
         }
         queued.incrementAndGet();
-        queue.add(call);
+        (call.parent != null ? nested : queue).add(call);
         for (Worker ready : pool.workers()) {
             pump(ready);
         }
+    }
+
+    /**
+     * A slot beyond the limit, for a nested call, on the worker whose async handler waits on the
+     * function that makes it: that handler holds a slot but no thread while it waits, so the
+     * worker can run the nested call now, where otherwise every slot may be held by calls that
+     * wait on nested calls, and the pool would stand until their deadlines. Not for a sync
+     * handler: its thread is the one the nested call would need.
+     */
+    private Worker lendParentsWorker(Call parent) {
+        Worker w = parent.worker();
+        if (w != null && w.isReady() && w.isPending(parent) && w.holdsNoThread(parent) && w.hasFreeThread()) {
+            w.acquireBeyondLimit();
+            return w;
+        }
+        return null;
+    }
+
+    private boolean nothingQueued() {
+        return queue.isEmpty() && nested.isEmpty();
     }
 
     private PoolSaturatedException saturated(Call call) {
@@ -150,7 +178,7 @@ final class Dispatcher {
      * waits next to a free slot with no reply to come and pump it.
      */
     private void repumpAfterSend(Worker w) {
-        if (w.isReady() && (!queue.isEmpty() || w.hasSessionCalls())) {
+        if (w.isReady() && (!nothingQueued() || w.hasSessionCalls())) {
             pump(w);
         }
     }
@@ -228,7 +256,7 @@ final class Dispatcher {
             Call next = pollLive(w);
             if (next == null) {
                 w.releaseSlot();
-                if ((!w.hasSessionCalls() && queue.isEmpty()) || !w.flowing(pool.clock().nanoTime(), 0)) {
+                if ((!w.hasSessionCalls() && nothingQueued()) || !w.flowing(pool.clock().nanoTime(), 0)) {
                     return;
                 }
                 continue;
@@ -247,7 +275,10 @@ final class Dispatcher {
             if (call != null) {
                 queuedOnWorkers.decrementAndGet();
             } else {
-                call = queue.poll();
+                call = nested.poll();
+                if (call == null) {
+                    call = queue.poll();
+                }
                 if (call == null) {
                     return null;
                 }
@@ -422,7 +453,7 @@ final class Dispatcher {
     }
 
     private void removeFromQueues(Call call) {
-        if (queue.remove(call)) {
+        if (queue.remove(call) || nested.remove(call)) {
             queued.decrementAndGet();
             room.release();
             return;
@@ -489,7 +520,7 @@ final class Dispatcher {
     /** At close: everything still waiting fails with this. */
     void failAllQueued(Function<Call, PypoolException> failure) {
         Call call;
-        while ((call = queue.poll()) != null) {
+        while ((call = nested.poll()) != null || (call = queue.poll()) != null) {
             queued.decrementAndGet();
             room.release();
             if (call.abandonIfQueued()) {

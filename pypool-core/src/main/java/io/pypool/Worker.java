@@ -236,6 +236,21 @@ final class Worker {
         return false;
     }
 
+    /** A slot past the limit, lent to a nested call (see Dispatcher's lendParentsWorker). */
+    void acquireBeyondLimit() {
+        inFlight.incrementAndGet();
+    }
+
+    /** Whether a handler thread is free: fewer unanswered calls that hold one than threads. */
+    boolean hasFreeThread() {
+        return inFlight.get() - asyncInFlight.get() < handlerThreads;
+    }
+
+    /** Whether the call holds no handler thread in the worker (an async handler or a stream). */
+    boolean holdsNoThread(Call call) {
+        return isAsync(call);
+    }
+
     void releaseSlot() {
         inFlight.decrementAndGet();
     }

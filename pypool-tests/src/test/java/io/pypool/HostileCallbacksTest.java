@@ -291,9 +291,9 @@ class HostileCallbacksTest {
     /**
      * Async handlers hold no handler thread, so a worker takes up to maxInFlightPerWorker of them
      * at once. When every slot holds an async handler waiting on a Java function, and each
-     * function makes a nested call, the nested calls queue behind the outer calls still waiting
-     * for a slot: nothing can move until the deadlines, and then everything fails. (The sizing
-     * rule in CONVERSATIONS.md covers this; the pool still wedges for the full call timeout.)
+     * function makes a nested call, the nested calls must neither queue behind the outer calls
+     * still waiting for a slot nor wait for a slot that only their own outer calls hold: else
+     * nothing moves until the deadlines, and then everything fails.
      */
     @Test
     void nestedCallsAreNotStarvedByOuterCallsQueuedAheadOfThem() throws Exception {
