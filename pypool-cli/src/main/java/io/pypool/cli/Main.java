@@ -19,6 +19,11 @@ public final class Main implements Runnable {
             description = "show the workers' output (print() of handlers, Python logging) and, on failure, the stack trace")
     boolean verbose;
 
+    /** The top command; picocli makes it, with its options, from {@link #commandLine()}. */
+    public Main() {
+        // options are set by picocli
+    }
+
     /**
      * Runs the command line and exits the JVM with its exit code (0 success; see {@code --help} for the others).
      *

@@ -51,6 +51,11 @@ public final class PypoolMetrics implements MeterBinder {
     private PythonPool pool;
     private boolean bound;
 
+    /** Metrics with the defaults: 100 command names, percentile histograms off. */
+    public PypoolMetrics() {
+        // the defaults are the fields' initial values
+    }
+
     /**
      * How many distinct command names get their own {@code command} tag; default 100.
      *

@@ -16,6 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ManualClock implements PoolClock {
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
 
+    /** A clock standing at an arbitrary start; only {@link #advance} moves it. */
+    public ManualClock() {
+        // nothing to set: the start is fixed above
+    }
+
     @Override
     public long nanoTime() {
         return nanos.get();
