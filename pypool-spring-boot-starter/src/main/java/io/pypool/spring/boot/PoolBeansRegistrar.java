@@ -30,18 +30,13 @@ final class PoolBeansRegistrar implements BeanDefinitionRegistryPostProcessor {
                 .orElseGet(PypoolProperties::new);
         List<String> names = PoolsFactory.poolNames(properties);
         String primary = properties.getPrimaryPool();
-        if (primary != null && !properties.getPools().containsKey(primary)) {
-            throw new PypoolStartException("pypool.primary-pool names '" + primary + "', which is not one of the"
-                    + " pools under pypool.pools: " + properties.getPools().keySet(),
-                    "Set pypool.primary-pool to one of " + properties.getPools().keySet() + ", or remove it.", null);
-        }
         for (String name : names) {
             RootBeanDefinition pool = new RootBeanDefinition(PythonPool.class);
             pool.setFactoryBeanName(POOLS_BEAN);
             pool.setFactoryMethodName("get");
             pool.getConstructorArgumentValues().addIndexedArgumentValue(0, name);
             pool.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
-            pool.setPrimary(name.equals(primary));
+            pool.setPrimary(name.equals(primary));   // a wrong name fails the properties' validation
             // The pools bean closes them, all at once and after the web server (PoolsLifecycle).
             pool.setDestroyMethodName("");
             registry.registerBeanDefinition(beanName(name), pool);

@@ -62,10 +62,10 @@ final class PoolsFactory {
                             + " environment) so that they fit together.", e);
         } catch (PoolStartupException e) {
             String prefix = own == null ? PypoolProperties.PREFIX : PypoolProperties.PREFIX + ".pools." + key;
+            String shared = own == null ? "" : " (and the shared " + PypoolProperties.PREFIX + ".* ones)";
             throw new PypoolStartException("pypool pool '" + key + "' did not start: " + e.getMessage(),
                     "Check " + prefix + ".python-executable, " + prefix + ".handler-modules and " + prefix
-                            + ".python-path (shared ones under " + PypoolProperties.PREFIX + ".* too): the"
-                            + " Python error above says what failed.", e);
+                            + ".python-path" + shared + ": the Python error above says what failed.", e);
         }
         try {
             for (PythonPoolCustomizer customizer : customizers) {

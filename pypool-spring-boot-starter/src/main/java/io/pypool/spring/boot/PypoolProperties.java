@@ -3,6 +3,8 @@ package io.pypool.spring.boot;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
  * The {@code pypool.*} configuration properties. Without {@code pypool.pools.*} they configure
@@ -16,7 +18,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * </pre>
  */
 @ConfigurationProperties(prefix = PypoolProperties.PREFIX)
-public class PypoolProperties extends PythonPoolProperties {
+public class PypoolProperties extends PythonPoolProperties implements Validator {
 
     /** The prefix of every property: {@value}. */
     public static final String PREFIX = "pypool";
@@ -132,6 +134,45 @@ public class PypoolProperties extends PythonPoolProperties {
         return metrics;
     }
 
+    /**
+     * Which bound objects {@link #validate} checks: these properties, each named pool's, and the
+     * health and metrics settings. Spring Boot calls it for each object it binds under {@code pypool}.
+     *
+     * @param type the type of a bound object
+     * @return true for the types of the settings above
+     */
+    @Override
+    public boolean supports(Class<?> type) {
+        return PythonPoolProperties.class.isAssignableFrom(type) || Health.class == type || Metrics.class == type;
+    }
+
+    /**
+     * Checks one bound object: each pool setting by the builder's own setter (its reason is the
+     * error's message), the health and metrics settings by their rules. Spring Boot reports every
+     * error with the property's name, its value and where it was set, and does not start.
+     *
+     * @param target these properties, a named pool's settings, or the health or metrics settings
+     * @param errors where each refused setting is rejected, by field
+     */
+    @Override
+    public void validate(Object target, Errors errors) {
+        if (target instanceof PythonPoolProperties pool) {
+            pool.validate(errors);
+            if (pool == this && primaryPool != null && !pools.containsKey(primaryPool)) {
+                errors.rejectValue("primaryPool", "pypool.invalid",
+                        "primary-pool = '" + primaryPool + "' is not one of the named pools " + pools.keySet());
+            }
+        } else if (target instanceof Health settings) {
+            if (settings.getDegradedStatus() == null || settings.getDegradedStatus().isBlank()) {
+                errors.rejectValue("degradedStatus", "pypool.invalid",
+                        "degraded-status must be a status code such as UP or OUT_OF_SERVICE");
+            }
+        } else if (target instanceof Metrics settings && settings.getMaxCommands() < 1) {
+            errors.rejectValue("maxCommands", "pypool.invalid",
+                    "max-commands = '" + settings.getMaxCommands() + "' is invalid: must be at least 1");
+        }
+    }
+
     /** Settings of the Actuator health indicator ({@code pypool.health.*}). */
     public static class Health {
 
@@ -154,13 +195,9 @@ public class PypoolProperties extends PythonPoolProperties {
          * Sets the status reported for a DEGRADED pool.
          *
          * @param degradedStatus a health status code, such as UP, OUT_OF_SERVICE or a status of the application's own
-         * @throws IllegalArgumentException if it is blank
          */
         public void setDegradedStatus(String degradedStatus) {
-            if (degradedStatus == null || degradedStatus.isBlank()) {
-                throw new IllegalArgumentException("degraded-status must be a status code such as UP or OUT_OF_SERVICE");
-            }
-            this.degradedStatus = degradedStatus.trim();
+            this.degradedStatus = degradedStatus;
         }
     }
 
@@ -210,12 +247,8 @@ public class PypoolProperties extends PythonPoolProperties {
          * Sets how many distinct command names get their own tag.
          *
          * @param maxCommands at least 1
-         * @throws IllegalArgumentException if below 1
          */
         public void setMaxCommands(int maxCommands) {
-            if (maxCommands < 1) {
-                throw new IllegalArgumentException("max-commands = '" + maxCommands + "' is invalid: must be at least 1");
-            }
             this.maxCommands = maxCommands;
         }
 

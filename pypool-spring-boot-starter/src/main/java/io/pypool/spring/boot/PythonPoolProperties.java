@@ -5,17 +5,19 @@ import io.pypool.PythonPoolBuilder;
 import io.pypool.SaturationPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.Errors;
 
 /**
  * The settings of one pool, one property per setting of {@link PythonPoolBuilder} that a value can
  * express. Every setting is unset (null) until configured, and an unset one keeps the builder's
- * default. Each value is checked by the builder's own setter as it is bound, so a bad value fails
- * the application's start with the property's name, its origin and the builder's reason.
+ * default. Each value is checked by the builder's own setter once the properties are bound (see
+ * {@link PypoolProperties#validate}), so a bad value fails the application's start with the
+ * property's name, its origin and the builder's reason.
  *
  * <p>The top-level {@code pypool.*} settings ({@link PypoolProperties}) configure the default pool,
  * or, when named pools are configured ({@code pypool.pools.<name>.*}), apply to each of them
@@ -131,10 +133,9 @@ public class PythonPoolProperties {
      * Sets the pool's name; see {@link PythonPoolBuilder#name(String)}.
      *
      * @param name 1 to 64 letters, digits, {@code _}, {@code .} or {@code -}
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setName(String name) {
-        this.name = check(name, b -> b.name(name));
+        this.name = name;
     }
 
     /**
@@ -150,10 +151,9 @@ public class PythonPoolProperties {
      * Sets the number of worker processes; see {@link PythonPoolBuilder#workers(int)}.
      *
      * @param workers 1 to 1024
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setWorkers(Integer workers) {
-        this.workers = check(workers, b -> b.workers(workers));
+        this.workers = workers;
     }
 
     /**
@@ -170,10 +170,9 @@ public class PythonPoolProperties {
      * {@link PythonPoolBuilder#minReadyWorkers(int)}.
      *
      * @param minReadyWorkers 0 to 1024, and at most the number of workers
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMinReadyWorkers(Integer minReadyWorkers) {
-        this.minReadyWorkers = check(minReadyWorkers, b -> b.minReadyWorkers(minReadyWorkers));
+        this.minReadyWorkers = minReadyWorkers;
     }
 
     /**
@@ -189,10 +188,9 @@ public class PythonPoolProperties {
      * Sets the Python interpreter; see {@link PythonPoolBuilder#pythonExecutable(String)}.
      *
      * @param pythonExecutable a path or a command name looked up on the PATH; not blank
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setPythonExecutable(String pythonExecutable) {
-        this.pythonExecutable = check(pythonExecutable, b -> b.pythonExecutable(pythonExecutable));
+        this.pythonExecutable = pythonExecutable;
     }
 
     /**
@@ -208,10 +206,9 @@ public class PythonPoolProperties {
      * Sets the handler modules; see {@link PythonPoolBuilder#handlerModules(String...)}.
      *
      * @param handlerModules dotted module names such as {@code my_pkg.handlers}
-     * @throws IllegalArgumentException if the builder refuses one
      */
     public void setHandlerModules(List<String> handlerModules) {
-        this.handlerModules = check(handlerModules, b -> b.handlerModules(handlerModules.toArray(String[]::new)));
+        this.handlerModules = handlerModules;
     }
 
     /**
@@ -229,7 +226,7 @@ public class PythonPoolProperties {
      * @param pythonPath folders to import handler modules from
      */
     public void setPythonPath(List<Path> pythonPath) {
-        this.pythonPath = check(pythonPath, b -> b.pythonPath(pythonPath.toArray(Path[]::new)));
+        this.pythonPath = pythonPath;
     }
 
     /**
@@ -245,11 +242,9 @@ public class PythonPoolProperties {
      * Sets the workers' environment variables; see {@link PythonPoolBuilder#environment(Map)}.
      *
      * @param environment names and values
-     * @throws IllegalArgumentException if the builder refuses a name
      */
     public void setEnvironment(Map<String, String> environment) {
-        this.environment = check(environment == null ? null : new LinkedHashMap<>(environment),
-                b -> b.environment(environment));
+        this.environment = environment;
     }
 
     /**
@@ -265,10 +260,9 @@ public class PythonPoolProperties {
      * Sets the workers' working directory; see {@link PythonPoolBuilder#workingDirectory(Path)}.
      *
      * @param workingDirectory an existing directory
-     * @throws IllegalArgumentException if it is not a directory
      */
     public void setWorkingDirectory(Path workingDirectory) {
-        this.workingDirectory = check(workingDirectory, b -> b.workingDirectory(workingDirectory));
+        this.workingDirectory = workingDirectory;
     }
 
     /**
@@ -284,10 +278,9 @@ public class PythonPoolProperties {
      * Sets how long a worker may take to start; see {@link PythonPoolBuilder#startupTimeout(Duration)}.
      *
      * @param startupTimeout a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setStartupTimeout(Duration startupTimeout) {
-        this.startupTimeout = check(startupTimeout, b -> b.startupTimeout(startupTimeout));
+        this.startupTimeout = startupTimeout;
     }
 
     /**
@@ -303,10 +296,9 @@ public class PythonPoolProperties {
      * Sets the default deadline of a call; see {@link PythonPoolBuilder#callTimeout(Duration)}.
      *
      * @param callTimeout a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setCallTimeout(Duration callTimeout) {
-        this.callTimeout = check(callTimeout, b -> b.callTimeout(callTimeout));
+        this.callTimeout = callTimeout;
     }
 
     /**
@@ -322,10 +314,9 @@ public class PythonPoolProperties {
      * Sets how long closing lets accepted calls finish; see {@link PythonPoolBuilder#closeGracePeriod(Duration)}.
      *
      * @param closeGracePeriod zero or a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setCloseGracePeriod(Duration closeGracePeriod) {
-        this.closeGracePeriod = check(closeGracePeriod, b -> b.closeGracePeriod(closeGracePeriod));
+        this.closeGracePeriod = closeGracePeriod;
     }
 
     /**
@@ -341,10 +332,9 @@ public class PythonPoolProperties {
      * Sets how many calls may wait for a worker; see {@link PythonPoolBuilder#maxQueuedCalls(int)}.
      *
      * @param maxQueuedCalls 0 to 10,000,000
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxQueuedCalls(Integer maxQueuedCalls) {
-        this.maxQueuedCalls = check(maxQueuedCalls, b -> b.maxQueuedCalls(maxQueuedCalls));
+        this.maxQueuedCalls = maxQueuedCalls;
     }
 
     /**
@@ -362,7 +352,7 @@ public class PythonPoolProperties {
      * @param saturationPolicy FAIL or WAIT
      */
     public void setSaturationPolicy(SaturationPolicy saturationPolicy) {
-        this.saturationPolicy = check(saturationPolicy, b -> b.saturationPolicy(saturationPolicy));
+        this.saturationPolicy = saturationPolicy;
     }
 
     /**
@@ -378,10 +368,9 @@ public class PythonPoolProperties {
      * Sets how many calls one worker holds at once; see {@link PythonPoolBuilder#maxInFlightPerWorker(int)}.
      *
      * @param maxInFlightPerWorker 1 to 1024
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxInFlightPerWorker(Integer maxInFlightPerWorker) {
-        this.maxInFlightPerWorker = check(maxInFlightPerWorker, b -> b.maxInFlightPerWorker(maxInFlightPerWorker));
+        this.maxInFlightPerWorker = maxInFlightPerWorker;
     }
 
     /**
@@ -397,10 +386,9 @@ public class PythonPoolProperties {
      * Sets how many calls of one session run at once; see {@link PythonPoolBuilder#maxInFlightPerSession(int)}.
      *
      * @param maxInFlightPerSession 1 to 1024
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxInFlightPerSession(Integer maxInFlightPerSession) {
-        this.maxInFlightPerSession = check(maxInFlightPerSession, b -> b.maxInFlightPerSession(maxInFlightPerSession));
+        this.maxInFlightPerSession = maxInFlightPerSession;
     }
 
     /**
@@ -416,11 +404,9 @@ public class PythonPoolProperties {
      * Sets how many calls of one session may wait; see {@link PythonPoolBuilder#maxQueuedCallsPerSession(int)}.
      *
      * @param maxQueuedCallsPerSession 1 to 10,000,000
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxQueuedCallsPerSession(Integer maxQueuedCallsPerSession) {
-        this.maxQueuedCallsPerSession = check(maxQueuedCallsPerSession,
-                b -> b.maxQueuedCallsPerSession(maxQueuedCallsPerSession));
+        this.maxQueuedCallsPerSession = maxQueuedCallsPerSession;
     }
 
     /**
@@ -436,10 +422,9 @@ public class PythonPoolProperties {
      * Sets how many threads run handlers in each worker; see {@link PythonPoolBuilder#handlerThreads(int)}.
      *
      * @param handlerThreads 1 to 1024, and at most max-in-flight-per-worker
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setHandlerThreads(Integer handlerThreads) {
-        this.handlerThreads = check(handlerThreads, b -> b.handlerThreads(handlerThreads));
+        this.handlerThreads = handlerThreads;
     }
 
     /**
@@ -456,10 +441,9 @@ public class PythonPoolProperties {
      * {@link PythonPoolBuilder#callerSpin(Duration)}.
      *
      * @param callerSpin 0 to 1 ms
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setCallerSpin(Duration callerSpin) {
-        this.callerSpin = check(callerSpin, b -> b.callerSpin(callerSpin));
+        this.callerSpin = callerSpin;
     }
 
     /**
@@ -475,10 +459,9 @@ public class PythonPoolProperties {
      * Sets how long an unused session lives; see {@link PythonPoolBuilder#sessionIdleTtl(Duration)}.
      *
      * @param sessionIdleTtl a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setSessionIdleTtl(Duration sessionIdleTtl) {
-        this.sessionIdleTtl = check(sessionIdleTtl, b -> b.sessionIdleTtl(sessionIdleTtl));
+        this.sessionIdleTtl = sessionIdleTtl;
     }
 
     /**
@@ -494,10 +477,9 @@ public class PythonPoolProperties {
      * Sets how many sessions the pool keeps before it closes idle ones; see {@link PythonPoolBuilder#maxSessions(int)}.
      *
      * @param maxSessions 1 to 10,000,000
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxSessions(Integer maxSessions) {
-        this.maxSessions = check(maxSessions, b -> b.maxSessions(maxSessions));
+        this.maxSessions = maxSessions;
     }
 
     /**
@@ -513,10 +495,9 @@ public class PythonPoolProperties {
      * Sets the largest frame either side accepts; see {@link PythonPoolBuilder#maxFrameBytes(int)}.
      *
      * @param maxFrameBytes a size such as {@code 16MB}, or a number of bytes; at least 1 KB
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxFrameBytes(DataSize maxFrameBytes) {
-        this.maxFrameBytes = check(maxFrameBytes, b -> b.maxFrameBytes(toInt("maxFrameBytes", maxFrameBytes)));
+        this.maxFrameBytes = maxFrameBytes;
     }
 
     /**
@@ -532,10 +513,9 @@ public class PythonPoolProperties {
      * Sets how often workers are checked; see {@link PythonPoolBuilder#healthCheckInterval(Duration)}.
      *
      * @param healthCheckInterval a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setHealthCheckInterval(Duration healthCheckInterval) {
-        this.healthCheckInterval = check(healthCheckInterval, b -> b.healthCheckInterval(healthCheckInterval));
+        this.healthCheckInterval = healthCheckInterval;
     }
 
     /**
@@ -551,10 +531,9 @@ public class PythonPoolProperties {
      * Sets how many workers start at once; see {@link PythonPoolBuilder#maxConcurrentStarts(int)}.
      *
      * @param maxConcurrentStarts 1 to 1024
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxConcurrentStarts(Integer maxConcurrentStarts) {
-        this.maxConcurrentStarts = check(maxConcurrentStarts, b -> b.maxConcurrentStarts(maxConcurrentStarts));
+        this.maxConcurrentStarts = maxConcurrentStarts;
     }
 
     /**
@@ -571,11 +550,9 @@ public class PythonPoolProperties {
      * {@link PythonPoolBuilder#maxConsecutiveStartFailures(int)}.
      *
      * @param maxConsecutiveStartFailures 1 to 1000
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setMaxConsecutiveStartFailures(Integer maxConsecutiveStartFailures) {
-        this.maxConsecutiveStartFailures = check(maxConsecutiveStartFailures,
-                b -> b.maxConsecutiveStartFailures(maxConsecutiveStartFailures));
+        this.maxConsecutiveStartFailures = maxConsecutiveStartFailures;
     }
 
     /**
@@ -592,10 +569,9 @@ public class PythonPoolProperties {
      * {@link PythonPoolBuilder#slotRetryAfter(Duration)}.
      *
      * @param slotRetryAfter a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setSlotRetryAfter(Duration slotRetryAfter) {
-        this.slotRetryAfter = check(slotRetryAfter, b -> b.slotRetryAfter(slotRetryAfter));
+        this.slotRetryAfter = slotRetryAfter;
     }
 
     /**
@@ -611,10 +587,9 @@ public class PythonPoolProperties {
      * Sets after how many calls a worker is replaced; see {@link PythonPoolBuilder#recycleAfterCalls(long)}.
      *
      * @param recycleAfterCalls 0 (never) or a positive number
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setRecycleAfterCalls(Long recycleAfterCalls) {
-        this.recycleAfterCalls = check(recycleAfterCalls, b -> b.recycleAfterCalls(recycleAfterCalls));
+        this.recycleAfterCalls = recycleAfterCalls;
     }
 
     /**
@@ -630,10 +605,9 @@ public class PythonPoolProperties {
      * Sets at what age a worker is replaced; see {@link PythonPoolBuilder#recycleAfterAge(Duration)}.
      *
      * @param recycleAfterAge a positive duration
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setRecycleAfterAge(Duration recycleAfterAge) {
-        this.recycleAfterAge = check(recycleAfterAge, b -> b.recycleAfterAge(recycleAfterAge));
+        this.recycleAfterAge = recycleAfterAge;
     }
 
     /**
@@ -650,11 +624,9 @@ public class PythonPoolProperties {
      * {@link PythonPoolBuilder#recycleAboveRssBytes(long)}.
      *
      * @param recycleAboveRssBytes a size such as {@code 2GB}, or a number of bytes; 0 for never
-     * @throws IllegalArgumentException if the builder refuses it
      */
     public void setRecycleAboveRssBytes(DataSize recycleAboveRssBytes) {
-        this.recycleAboveRssBytes = check(recycleAboveRssBytes,
-                b -> b.recycleAboveRssBytes(recycleAboveRssBytes.toBytes()));
+        this.recycleAboveRssBytes = recycleAboveRssBytes;
     }
 
     /**
@@ -672,7 +644,7 @@ public class PythonPoolProperties {
      * @param reapOrphans false to leave them alone
      */
     public void setReapOrphans(Boolean reapOrphans) {
-        this.reapOrphans = check(reapOrphans, b -> b.reapOrphans(reapOrphans));
+        this.reapOrphans = reapOrphans;
     }
 
     /**
@@ -690,7 +662,7 @@ public class PythonPoolProperties {
      * @param forkServer false to spawn every worker as a fresh interpreter
      */
     public void setForkServer(Boolean forkServer) {
-        this.forkServer = check(forkServer, b -> b.forkServer(forkServer));
+        this.forkServer = forkServer;
     }
 
     /**
@@ -698,55 +670,74 @@ public class PythonPoolProperties {
      * the builder has, environment variables replace those of the same name.
      */
     void applyTo(PythonPoolBuilder builder) {
-        set(workers, builder::workers);
-        set(minReadyWorkers, builder::minReadyWorkers);
-        set(pythonExecutable, builder::pythonExecutable);
-        set(handlerModules, m -> builder.handlerModules(m.toArray(String[]::new)));
-        set(pythonPath, p -> builder.pythonPath(p.toArray(Path[]::new)));
-        set(environment, builder::environment);
-        set(workingDirectory, builder::workingDirectory);
-        set(startupTimeout, builder::startupTimeout);
-        set(callTimeout, builder::callTimeout);
-        set(closeGracePeriod, builder::closeGracePeriod);
-        set(maxQueuedCalls, builder::maxQueuedCalls);
-        set(saturationPolicy, builder::saturationPolicy);
-        set(maxInFlightPerWorker, builder::maxInFlightPerWorker);
-        set(maxInFlightPerSession, builder::maxInFlightPerSession);
-        set(maxQueuedCallsPerSession, builder::maxQueuedCallsPerSession);
-        set(handlerThreads, builder::handlerThreads);
-        set(callerSpin, builder::callerSpin);
-        set(sessionIdleTtl, builder::sessionIdleTtl);
-        set(maxSessions, builder::maxSessions);
-        set(maxFrameBytes, s -> builder.maxFrameBytes(toInt("maxFrameBytes", s)));
-        set(healthCheckInterval, builder::healthCheckInterval);
-        set(maxConcurrentStarts, builder::maxConcurrentStarts);
-        set(maxConsecutiveStartFailures, builder::maxConsecutiveStartFailures);
-        set(slotRetryAfter, builder::slotRetryAfter);
-        set(recycleAfterCalls, builder::recycleAfterCalls);
-        set(recycleAfterAge, builder::recycleAfterAge);
-        set(recycleAboveRssBytes, s -> builder.recycleAboveRssBytes(s.toBytes()));
-        set(reapOrphans, builder::reapOrphans);
-        set(forkServer, builder::forkServer);
+        eachSetting((option, setter) -> {
+            if (!"name".equals(option)) {
+                setter.accept(builder);
+            }
+        });
     }
 
-    private static <T> void set(T value, Consumer<T> setter) {
-        if (value != null) {
-            setter.accept(value);
-        }
+    /**
+     * Lets the builder's own setters judge every setting that is set here, each on a builder of its
+     * own; each one refused is an error on its field, with the builder's reason.
+     */
+    void validate(Errors errors) {
+        eachSetting((option, setter) -> {
+            try {
+                setter.accept(PythonPool.builder());
+            } catch (IllegalArgumentException | NullPointerException e) {
+                errors.rejectValue(option, "pypool.invalid", e.getMessage());
+            }
+        });
     }
 
-    /** Lets the builder's own setter judge {@code value}; its exception is the binding's failure. */
-    private static <T> T check(T value, Consumer<PythonPoolBuilder> setter) {
+    /** Every setting that is set here: its option name, and how to give it to a builder. */
+    private void eachSetting(BiConsumer<String, Consumer<PythonPoolBuilder>> visitor) {
+        visit(visitor, "name", name, PythonPoolBuilder::name);
+        visit(visitor, "workers", workers, PythonPoolBuilder::workers);
+        visit(visitor, "minReadyWorkers", minReadyWorkers, PythonPoolBuilder::minReadyWorkers);
+        visit(visitor, "pythonExecutable", pythonExecutable, PythonPoolBuilder::pythonExecutable);
+        visit(visitor, "handlerModules", handlerModules, (b, m) -> b.handlerModules(m.toArray(String[]::new)));
+        visit(visitor, "pythonPath", pythonPath, (b, p) -> b.pythonPath(p.toArray(Path[]::new)));
+        visit(visitor, "environment", environment, PythonPoolBuilder::environment);
+        visit(visitor, "workingDirectory", workingDirectory, PythonPoolBuilder::workingDirectory);
+        visit(visitor, "startupTimeout", startupTimeout, PythonPoolBuilder::startupTimeout);
+        visit(visitor, "callTimeout", callTimeout, PythonPoolBuilder::callTimeout);
+        visit(visitor, "closeGracePeriod", closeGracePeriod, PythonPoolBuilder::closeGracePeriod);
+        visit(visitor, "maxQueuedCalls", maxQueuedCalls, PythonPoolBuilder::maxQueuedCalls);
+        visit(visitor, "saturationPolicy", saturationPolicy, PythonPoolBuilder::saturationPolicy);
+        visit(visitor, "maxInFlightPerWorker", maxInFlightPerWorker, PythonPoolBuilder::maxInFlightPerWorker);
+        visit(visitor, "maxInFlightPerSession", maxInFlightPerSession, PythonPoolBuilder::maxInFlightPerSession);
+        visit(visitor, "maxQueuedCallsPerSession", maxQueuedCallsPerSession,
+                PythonPoolBuilder::maxQueuedCallsPerSession);
+        visit(visitor, "handlerThreads", handlerThreads, PythonPoolBuilder::handlerThreads);
+        visit(visitor, "callerSpin", callerSpin, PythonPoolBuilder::callerSpin);
+        visit(visitor, "sessionIdleTtl", sessionIdleTtl, PythonPoolBuilder::sessionIdleTtl);
+        visit(visitor, "maxSessions", maxSessions, PythonPoolBuilder::maxSessions);
+        visit(visitor, "maxFrameBytes", maxFrameBytes, (b, s) -> b.maxFrameBytes(toInt("maxFrameBytes", s)));
+        visit(visitor, "healthCheckInterval", healthCheckInterval, PythonPoolBuilder::healthCheckInterval);
+        visit(visitor, "maxConcurrentStarts", maxConcurrentStarts, PythonPoolBuilder::maxConcurrentStarts);
+        visit(visitor, "maxConsecutiveStartFailures", maxConsecutiveStartFailures,
+                PythonPoolBuilder::maxConsecutiveStartFailures);
+        visit(visitor, "slotRetryAfter", slotRetryAfter, PythonPoolBuilder::slotRetryAfter);
+        visit(visitor, "recycleAfterCalls", recycleAfterCalls, PythonPoolBuilder::recycleAfterCalls);
+        visit(visitor, "recycleAfterAge", recycleAfterAge, PythonPoolBuilder::recycleAfterAge);
+        visit(visitor, "recycleAboveRssBytes", recycleAboveRssBytes, (b, s) -> b.recycleAboveRssBytes(s.toBytes()));
+        visit(visitor, "reapOrphans", reapOrphans, PythonPoolBuilder::reapOrphans);
+        visit(visitor, "forkServer", forkServer, PythonPoolBuilder::forkServer);
+    }
+
+    private static <T> void visit(BiConsumer<String, Consumer<PythonPoolBuilder>> visitor, String option, T value,
+                                  BiConsumer<PythonPoolBuilder, T> setter) {
         if (value != null) {
-            setter.accept(PythonPool.builder());
+            visitor.accept(option, builder -> setter.accept(builder, value));
         }
-        return value;
     }
 
     private static int toInt(String option, DataSize size) {
         long bytes = size.toBytes();
         if (bytes > Integer.MAX_VALUE || bytes < Integer.MIN_VALUE) {
-            throw new IllegalArgumentException(option + " = '" + size + "' is invalid: at most "
+            throw new IllegalArgumentException(option + " = '" + size.toBytes() + "' is invalid: at most "
                     + Integer.MAX_VALUE + " bytes");
         }
         return (int) bytes;
