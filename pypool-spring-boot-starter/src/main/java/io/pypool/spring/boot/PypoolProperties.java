@@ -162,6 +162,18 @@ public class PypoolProperties extends PythonPoolProperties implements Validator 
                 errors.rejectValue("primaryPool", "pypool.invalid",
                         "primary-pool = '" + primaryPool + "' is not one of the named pools " + pools.keySet());
             }
+            if (pool == this) {
+                // Names tag the meters and the logs: two pools under one name would mix theirs.
+                Map<String, String> keyByName = new LinkedHashMap<>();
+                pools.forEach((key, settings) -> {
+                    String name = settings.getName() != null ? settings.getName() : key;
+                    String other = keyByName.putIfAbsent(name, key);
+                    if (other != null) {
+                        errors.rejectValue("pools", "pypool.invalid", "pools '" + other + "' and '" + key
+                                + "' are both named '" + name + "': give one of them another name");
+                    }
+                });
+            }
         } else if (target instanceof Health settings) {
             if (settings.getDegradedStatus() == null || settings.getDegradedStatus().isBlank()) {
                 errors.rejectValue("degradedStatus", "pypool.invalid",

@@ -61,6 +61,8 @@ class InvalidPropertiesTest {
                 "pypool.pools.fraud.handler-threads (8) must not exceed pypool.max-in-flight-per-worker (4)");
         assertStartFailsWith(List.of("pypool.pools.a.workers=1", "pypool.primary-pool=b"),
                 "pypool.primaryPool: primary-pool = 'b' is not one of the named pools [a]");
+        assertStartFailsWith(List.of("pypool.pools.a.workers=1", "pypool.pools.b.name=a"),
+                "pypool.pools: pools 'a' and 'b' are both named 'a'");
     }
 
     @Test
