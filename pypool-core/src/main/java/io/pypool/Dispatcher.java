@@ -308,7 +308,16 @@ final class Dispatcher {
         } else if (w.state() == Worker.State.DRAINING) {
             pool.supervisor().finishDrainIfDone(w);
         }
-        call.complete(new Call.Reply(frame.kind(), frame.body(), w, frame.attachments()));
+        long now = System.nanoTime();
+        if (call.kind == Call.Kind.USER && call.pastDeadline(now) && !call.isDone()) {
+            // Past its deadline: late, even if its timer has not fired yet (a caller's wake-up, a
+            // busy timer thread). The deadline decides, not which thread got there first.
+            call.completeExceptionally(new CallTimeoutException(pool.name(), "call '" + call.command + "'" + in(call)
+                    + " timed out after " + call.elapsedMillis(now) + " ms: worker " + w.id + " answered it after its "
+                    + "deadline " + pool.stateSummary(), true));
+        } else {
+            call.complete(new Call.Reply(frame.kind(), frame.body(), w, frame.attachments()));
+        }
         call.settle();
     }
 
