@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.pypool.testkit.PypoolExtension;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Map;
 import javax.management.JMX;
 import javax.management.MBeanServer;
@@ -85,6 +86,8 @@ class JmxTest {
 
     @Test
     void aSecondPoolOfTheSameNameServesWithoutJmx() throws Exception {
+        // Tests run in parallel: SLF4J hands out stand-in loggers until its first initialisation ends.
+        await().until(() -> LoggerFactory.getLogger(PythonPool.class) instanceof Logger);
         Logger logger = (Logger) LoggerFactory.getLogger(PythonPool.class);
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
@@ -97,7 +100,11 @@ class JmxTest {
             assertThat(second.call("add", Map.of("a", 2, "b", 2), Integer.class)).isEqualTo(4);
             ObjectName on = nameOf("jmx-twin");
             assertThat(server.getAttribute(on, "RunId")).isEqualTo(first.stats().runId());
-            assertThat(appender.list).anySatisfy(e -> {
+            List<ILoggingEvent> events;
+            synchronized (appender) {
+                events = List.copyOf(appender.list);
+            }
+            assertThat(events).anySatisfy(e -> {
                 assertThat(e.getLevel().toString()).isEqualTo("WARN");
                 assertThat(e.getFormattedMessage()).contains("jmx-twin").contains("serves without JMX");
             });
