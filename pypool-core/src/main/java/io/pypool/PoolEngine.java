@@ -50,6 +50,8 @@ final class PoolEngine implements PythonPool {
     private final Listeners listeners;
     private final JavaFunctions javaFunctions;
     private final StreamCalls streams;
+    /** The pool's MXBean, when registered; unregistered by {@link Shutdown}. */
+    private volatile javax.management.ObjectName jmxName;
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -103,6 +105,9 @@ final class PoolEngine implements PythonPool {
             pool.close();
             throw e;
         }
+        if (settings.jmx() && !pool.shutdown.started()) {
+            pool.jmxName = PoolJmx.register(pool, pool.name);
+        }
         return pool;
     }
 
@@ -110,6 +115,13 @@ final class PoolEngine implements PythonPool {
 
     PoolSettings settings() {
         return settings;
+    }
+
+    /** Unregisters the pool's MXBean, if it has one; once. */
+    void unregisterJmx() {
+        javax.management.ObjectName on = jmxName;
+        jmxName = null;
+        PoolJmx.unregister(on, name);
     }
 
     PoolClock clock() {

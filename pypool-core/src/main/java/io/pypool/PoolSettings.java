@@ -40,6 +40,7 @@ record PoolSettings(
         long recycleAboveRssBytes,
         boolean reapOrphans,
         boolean forkServer,
+        boolean jmx,
         PoolClock clock,
         Executor callbackExecutor,
         ObjectMapper objectMapper,

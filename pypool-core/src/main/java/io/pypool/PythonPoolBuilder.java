@@ -59,6 +59,7 @@ public final class PythonPoolBuilder {
     private long recycleAboveRssBytes;
     private boolean reapOrphans = true;
     private boolean forkServer = true;
+    private boolean jmx;
     private PoolClock clock = PoolClock.system();
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
@@ -541,6 +542,21 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Whether the pool registers a {@link PythonPoolMXBean} with the platform MBean server, under
+     * {@code io.pypool:type=PythonPool,name=<pool name>}, for JConsole, VisualVM or a JMX
+     * exporter; default false. The bean is registered once the pool has started and unregistered
+     * when it closes. When the name is taken (another pool of the same name in this JVM) the pool
+     * logs a warning and serves without JMX: watching never stops a pool from starting.
+     *
+     * @param enabled true to register the pool's MXBean
+     * @return this builder
+     */
+    public PythonPoolBuilder jmx(boolean enabled) {
+        this.jmx = enabled;
+        return this;
+    }
+
+    /**
      * The clock behind session idle TTL, health-check intervals and recycling by age; default the
      * system's. Tests pass a clock they advance by hand (pypool-testkit's {@code ManualClock}).
      *
@@ -660,7 +676,7 @@ public final class PythonPoolBuilder {
                 startupTimeout, callTimeout, closeGracePeriod, maxQueuedCalls, saturationPolicy, inFlight,
                 maxInFlightPerSession, maxQueuedCallsPerSession, threads, callerSpin,
                 sessionIdleTtl, maxSessions, maxFrameBytes, healthCheckInterval, maxConcurrentStarts,
-                maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, clock,
+                maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, jmx, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper,
                 List.copyOf(listeners), Map.copyOf(javaFunctions), javaFunctionExecutor);

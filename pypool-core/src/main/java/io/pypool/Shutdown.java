@@ -85,6 +85,7 @@ final class Shutdown {
             }
             LOG.info("pool '{}' closed", name);
         } finally {
+            pool.unregisterJmx();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -121,4 +121,43 @@ class CliTest {
             System.setIn(oldIn);
         }
     }
+
+    @Test
+    void doctorImportsTheUsersModulesAndListsTheirCommands(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws Exception {
+        java.nio.file.Files.writeString(folder.resolve("doctor_handlers.py"),
+                "import pypool\n\n@pypool.command('greet')\ndef greet(name):\n    return 'hi ' + name\n\n"
+                + "@pypool.command('shop.total')\ndef total(items):\n    return sum(items)\n");
+        Outcome o = run("doctor", "-m", "doctor_handlers", "-p", folder.toString());
+        assertThat(o.exit()).as(o.err()).isZero();
+        assertThat(o.out()).containsPattern("worker w1 pid \\d+, Python 3\\.").contains("imported doctor_handlers in")
+                .contains("2 commands:\n  greet\n  shop.total\n").endsWith("ok\n");
+    }
+
+    @Test
+    void doctorSaysInOneLineWhyAModuleDoesNotImport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws Exception {
+        java.nio.file.Files.writeString(folder.resolve("broken_handlers.py"),
+                "import pypool\nimport no_such_dependency_xyz\n");
+        Outcome broken = run("doctor", "-m", "broken_handlers", "-p", folder.toString());
+        assertThat(broken.exit()).as(broken.out() + broken.err()).isEqualTo(3);
+        assertThat(broken.err().strip()).as(broken.err()).isEqualTo("pypool doctor: broken_handlers did not import: "
+                + "ModuleNotFoundError: No module named 'no_such_dependency_xyz'");
+
+        Outcome missing = run("doctor", "-m", "not_a_module_here", "-p", folder.toString());
+        assertThat(missing.exit()).as(missing.err()).isEqualTo(3);
+        assertThat(missing.err()).startsWith("pypool doctor: not_a_module_here did not import: ")
+                .contains("not_a_module_here").doesNotContain("\tat ").doesNotContain("Traceback");
+        assertThat(missing.err().strip()).doesNotContain("\n");
+
+        Outcome noPython = run("doctor", "-m", "broken_handlers", "-p", folder.toString(), "--python", "/nonexistent/py");
+        assertThat(noPython.exit()).as(noPython.err()).isEqualTo(3);
+        assertThat(noPython.err()).startsWith("pypool doctor: ").contains("--python").doesNotContain("did not import");
+
+        java.nio.file.Files.writeString(folder.resolve("empty_handlers.py"), "import pypool\n");
+        Outcome empty = run("doctor", "-m", "empty_handlers", "-p", folder.toString());
+        assertThat(empty.exit()).as(empty.err()).isEqualTo(1);
+        assertThat(empty.out()).contains("no commands registered").doesNotEndWith("ok\n");
+        assertThat(run("doctor", "--help").out()).contains("With -m, exit codes: 0");
+    }
 }

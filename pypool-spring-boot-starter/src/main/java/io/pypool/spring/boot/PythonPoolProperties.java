@@ -117,6 +117,9 @@ public class PythonPoolProperties {
     /** Whether workers are forked from a template process that imported the handler modules once; default true. */
     private Boolean forkServer;
 
+    /** Whether the pool registers its MXBean with the platform MBean server; default false. */
+    private Boolean jmx;
+
     /** Creates settings with nothing set: every setting keeps the builder's default. */
     public PythonPoolProperties() {}
 
@@ -666,6 +669,24 @@ public class PythonPoolProperties {
     }
 
     /**
+     * Whether the pool registers its MXBean.
+     *
+     * @return the flag, or null when not set
+     */
+    public Boolean getJmx() {
+        return jmx;
+    }
+
+    /**
+     * Sets whether the pool registers its MXBean; see {@link PythonPoolBuilder#jmx(boolean)}.
+     *
+     * @param jmx true to register it under {@code io.pypool:type=PythonPool,name=<pool name>}
+     */
+    public void setJmx(Boolean jmx) {
+        this.jmx = jmx;
+    }
+
+    /**
      * Gives {@code builder} every setting that is set here, except the name; lists add to what
      * the builder has, environment variables replace those of the same name.
      */
@@ -725,6 +746,7 @@ public class PythonPoolProperties {
         visit(visitor, "recycleAboveRssBytes", recycleAboveRssBytes, (b, s) -> b.recycleAboveRssBytes(s.toBytes()));
         visit(visitor, "reapOrphans", reapOrphans, PythonPoolBuilder::reapOrphans);
         visit(visitor, "forkServer", forkServer, PythonPoolBuilder::forkServer);
+        visit(visitor, "jmx", jmx, PythonPoolBuilder::jmx);
     }
 
     private static <T> void visit(BiConsumer<String, Consumer<PythonPoolBuilder>> visitor, String option, T value,
