@@ -9,12 +9,18 @@ changes it, so nothing extra crosses the pipe by default. A module that configur
 (``logging.basicConfig``, its own handlers) is left alone.
 
 The line format is shared with ProcessTransport.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``.
+
+Every record made in a worker, whoever handles it, carries ``record.traceparent``: the W3C trace
+context of the call it was logged for (``pypool.traceparent()``), or None. A format string may
+use ``%(traceparent)s``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+
+from .inflight import TRACEPARENT
 
 MARK = "\x1epypool-log "
 
@@ -43,3 +49,18 @@ def install() -> bool:
     handler.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(handler)
     return True
+
+
+def install_traceparent() -> None:
+    """Makes every logging record carry ``record.traceparent`` (wraps the record factory, once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_pypool_traceparent", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.traceparent = TRACEPARENT.get()
+        return record
+
+    factory._pypool_traceparent = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
