@@ -121,8 +121,11 @@ public final class PypoolObservation implements CallTracer {
         observation.start();
         String sent = null;
         if (traceparent != null) {
-            try (Observation.Scope ignored = observation.openScope()) {
+            Observation.Scope scope = observation.openScope();
+            try {
                 sent = traceparent.get();
+            } finally {
+                scope.close();
             }
         }
         return new CallScope(observation, sent);

@@ -81,9 +81,11 @@ class PypoolObservationTest {
         PythonPool pool = pool();
         Observation parent = Observation.start("request", registry);
         String seen;
-        try (Observation.Scope ignored = parent.openScope()) {
+        Observation.Scope scope = parent.openScope();
+        try {
             seen = pool.call("traceparent", null, String.class);
         } finally {
+            scope.close();
             parent.stop();
         }
         Observation.Context call = call("traceparent");
