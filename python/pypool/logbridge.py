@@ -8,7 +8,9 @@ plain INFO line. Levels stay Python's to set: the root logger keeps WARNING unle
 changes it, so nothing extra crosses the pipe by default. A module that configures logging itself
 (``logging.basicConfig``, its own handlers) is left alone.
 
-The line format is shared with ProcessTransport.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``.
+The line format is shared with PythonLogLine.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``, or
+``\\x1epypool-log LEVELNO;TRACEPARENT NAME\\tMESSAGE`` for a record logged in a traced call (the
+JVM puts it into the MDC as ``traceparent``).
 
 Every record made in a worker, whoever handles it, carries ``record.traceparent``: the W3C trace
 context of the call it was logged for (``pypool.traceparent()``), or None. A format string may
@@ -32,7 +34,9 @@ def escape(text: str) -> str:
 class BridgeHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = f"{MARK}{record.levelno} {record.name}\t{escape(self.format(record))}\n"
+            traceparent = getattr(record, "traceparent", None)
+            level = f"{record.levelno};{traceparent}" if traceparent else record.levelno
+            line = f"{MARK}{level} {record.name}\t{escape(self.format(record))}\n"
             stream = sys.stderr
             stream.write(line)
             stream.flush()

@@ -46,3 +46,10 @@ def outside():
     t.start()
     t.join()
     return got[0]
+
+
+@pypool.command("tr.warn")
+def warn(message: str):
+    """A record through the root logger: the bridge writes it to stderr for the JVM."""
+    logging.getLogger("tr.bridge").warning(message)
+    return True

@@ -61,6 +61,13 @@ def test_a_plain_thread_started_by_the_handler_is_outside_the_call(worker):
     assert worker.call("tr.outside", traceparent=TP) == (protocol.REPLY_OK, None)
 
 
+def test_the_bridge_writes_the_traceparent_of_a_traced_call_beside_the_level(worker):
+    assert worker.call("tr.warn", {"message": "traced"}, traceparent=TP)[1] is True
+    assert worker.call("tr.warn", {"message": "untraced"})[1] is True
+    assert worker.proc.stderr.readline() == f"\x1epypool-log 30;{TP} tr.bridge\ttraced\n".encode()
+    assert worker.proc.stderr.readline() == b"\x1epypool-log 30 tr.bridge\tuntraced\n"
+
+
 def test_valid_traceparent():
     assert inflight.valid_traceparent(TP) == TP
     assert inflight.valid_traceparent(None) is None
