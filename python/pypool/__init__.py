@@ -24,7 +24,9 @@ A handler may also:
   once the host gave up on the call (an async handler's task is cancelled for it);
 - call a Java function registered with the pool: ``pypool.call_java(name, args)``, or
   ``await pypool.call_java_async(name, args)`` in an async handler; a Java failure raises
-  ``pypool.JavaError``, no answer in time ``pypool.JavaTimeout``.
+  ``pypool.JavaError``, no answer in time ``pypool.JavaTimeout``;
+- read the W3C trace context its call was sent with: ``pypool.traceparent()`` (None if none);
+  its logging records carry it as ``record.traceparent`` too.
 
 This package uses the standard library only.
 """
@@ -32,9 +34,10 @@ This package uses the standard library only.
 from ._registry import Session, command, current_worker, registered_commands
 from .cancellation import Cancelled, cancelled, checkpoint
 from .java import JavaError, JavaTimeout, call_java, call_java_async
+from .tracing import traceparent
 
 __all__ = ["command", "Session", "current_worker", "registered_commands",
            "Cancelled", "cancelled", "checkpoint",
-           "call_java", "call_java_async", "JavaError", "JavaTimeout", "__version__"]
+           "call_java", "call_java_async", "JavaError", "JavaTimeout", "traceparent", "__version__"]
 
 __version__ = "0.1.0"

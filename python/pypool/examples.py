@@ -81,3 +81,10 @@ def quote(sku: str, qty: int = 1) -> Dict[str, Any]:
     """A callback into Java: the unit price comes from the Java function 'prices.lookup'."""
     unit = call_java("prices.lookup", {"sku": sku})
     return {"sku": sku, "qty": qty, "unit": unit, "total": unit * qty}
+
+
+@command("traceparent")
+def traceparent_of_call() -> Any:
+    """The W3C traceparent this call was sent with (None without one): what a handler passes on."""
+    from . import traceparent
+    return traceparent()

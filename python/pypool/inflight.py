@@ -5,6 +5,7 @@ finds for the code running now (through CURRENT_REQUEST)."""
 from __future__ import annotations
 
 import contextvars
+import re
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -13,11 +14,33 @@ from typing import Any, Callable, Dict, List, Optional
 # handlers' tasks (asyncio.to_thread copies it along); 0 elsewhere.
 CURRENT_REQUEST: "contextvars.ContextVar[int]" = contextvars.ContextVar("pypool_request", default=0)
 
+# The W3C traceparent the host sent with that request (``pypool.traceparent()``); None elsewhere
+# and for requests sent without one. Set together with CURRENT_REQUEST by enter().
+TRACEPARENT: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar("pypool_traceparent", default=None)
+
+# version-traceid-parentid-flags, lower-case hex; an all-zero trace or parent id is invalid, and
+# version ff is forbidden (https://www.w3.org/TR/trace-context/#traceparent-header).
+_TRACEPARENT = re.compile(r"(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def valid_traceparent(value: Any) -> Optional[str]:
+    """``value`` if it is a W3C traceparent of the form ``00-<32 hex>-<16 hex>-<2 hex>``, else None."""
+    if isinstance(value, str) and len(value) == 55 and _TRACEPARENT.fullmatch(value):
+        return value
+    return None
+
+
+def enter(request: "Request") -> None:
+    """Makes ``request`` the one the calling code runs for, in the current context: its id and
+    its traceparent (every request sets both, so a handler thread never keeps the last one's)."""
+    CURRENT_REQUEST.set(request.request_id)
+    TRACEPARENT.set(request.traceparent)
+
 
 class Request:
     """A request from the moment its frame was read until its reply is queued."""
 
-    __slots__ = ("request_id", "body", "received", "deadline", "cancelled", "credit", "_on_cancel")
+    __slots__ = ("request_id", "body", "received", "deadline", "cancelled", "credit", "traceparent", "_on_cancel")
 
     def __init__(self, request_id: int, body: Any) -> None:
         self.request_id = request_id
@@ -26,6 +49,7 @@ class Request:
         self.deadline: Optional[float] = None  # time.monotonic() past which the host gave up
         self.cancelled = False
         self.credit: Any = None  # a stream's streams.Credit, made at its start or its first CREDIT
+        self.traceparent: Optional[str] = None  # the host's W3C traceparent, if it sent a valid one
         self._on_cancel: List[Callable[[], None]] = []
 
     def time_left(self) -> Optional[float]:

@@ -8,13 +8,21 @@ plain INFO line. Levels stay Python's to set: the root logger keeps WARNING unle
 changes it, so nothing extra crosses the pipe by default. A module that configures logging itself
 (``logging.basicConfig``, its own handlers) is left alone.
 
-The line format is shared with ProcessTransport.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``.
+The line format is shared with PythonLogLine.java: ``\\x1epypool-log LEVELNO NAME\\tMESSAGE``, or
+``\\x1epypool-log LEVELNO;TRACEPARENT NAME\\tMESSAGE`` for a record logged in a traced call (the
+JVM puts it into the MDC as ``traceparent``).
+
+Every record made in a worker, whoever handles it, carries ``record.traceparent``: the W3C trace
+context of the call it was logged for (``pypool.traceparent()``), or None. A format string may
+use ``%(traceparent)s``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+
+from .inflight import TRACEPARENT
 
 MARK = "\x1epypool-log "
 
@@ -26,7 +34,9 @@ def escape(text: str) -> str:
 class BridgeHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = f"{MARK}{record.levelno} {record.name}\t{escape(self.format(record))}\n"
+            traceparent = getattr(record, "traceparent", None)
+            level = f"{record.levelno};{traceparent}" if traceparent else record.levelno
+            line = f"{MARK}{level} {record.name}\t{escape(self.format(record))}\n"
             stream = sys.stderr
             stream.write(line)
             stream.flush()
@@ -43,3 +53,18 @@ def install() -> bool:
     handler.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(handler)
     return True
+
+
+def install_traceparent() -> None:
+    """Makes every logging record carry ``record.traceparent`` (wraps the record factory, once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_pypool_traceparent", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.traceparent = TRACEPARENT.get()
+        return record
+
+    factory._pypool_traceparent = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -41,10 +41,13 @@ whatever else travels for it; that reply is what frees the call's slot on the ho
   stopped waiting, and the worker drops answers to callbacks it no longer waits for.
 
 A REQUEST body is ``{"cmd": str, "args": object | array | null, "session": str | null,
-"deadline_ms": int}``. ``deadline_ms`` (optional; absent or null = no deadline) is the call's
+"deadline_ms": int, "traceparent": str}``. ``deadline_ms`` (optional; absent or null = no deadline) is the call's
 remaining time when the host sent it; the worker counts it from the moment it read the frame, and
 a call whose deadline passed while it waited in the worker is not started: it is answered with
-REPLY_ERROR kind ``expired``.
+REPLY_ERROR kind ``expired``. ``traceparent`` (optional, after ``cmd``; sent when the host has a
+``CallTracer``) is the call's W3C trace context, ``00-<32 hex>-<16 hex>-<2 hex>`` in lower case:
+the handler reads it as ``pypool.traceparent()`` and logging records carry it as
+``record.traceparent``; one not in that form is ignored, never an error.
 
 A REPLY_ERROR body is ``{"kind", "type", "message", "traceback"}`` with kind one of
 ``exception``, ``bad_arguments``, ``unknown_command``, ``bad_request``, ``expired``,
@@ -70,7 +73,7 @@ HEADER = struct.Struct(">IBBHQ")
 HEADER_REST = HEADER.size - 4  # bytes counted by the length field besides the body
 
 HELLO = 1            # worker -> host: ready, with pid, versions and capabilities
-REQUEST = 2          # host -> worker: {"cmd", "args", "session", "deadline_ms"}
+REQUEST = 2          # host -> worker: {"cmd", "args", "session", "deadline_ms", "traceparent"}
 REPLY_OK = 3         # worker -> host: the result, as JSON
 REPLY_ERROR = 4      # worker -> host: {"kind", "type", "message", "traceback"}
 STARTUP_FAILED = 5   # worker -> host: the worker could not start (import error), then it exits

@@ -371,7 +371,7 @@ class Worker:
         loop = self._loop_thread()
 
         async def run() -> None:
-            CURRENT_REQUEST.set(request_id)
+            inflight.enter(request)
             task = asyncio.current_task()
             forget_cancel = request.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))  # type: ignore[union-attr]
             try:
@@ -412,7 +412,7 @@ class Worker:
     def _stream(self, request: Request, name: str, args: Any, session_id: Optional[str],
                 credit: streams.Credit) -> None:
         request_id = request.request_id
-        CURRENT_REQUEST.set(request_id)
+        inflight.enter(request)
         try:
             try:
                 result = self._dispatch(request_id, name, args, session_id)
@@ -455,7 +455,7 @@ class Worker:
                 return False
         if credit is not None:
             return self._start_stream(request, name, args, session_id, credit)
-        CURRENT_REQUEST.set(request_id)
+        inflight.enter(request)
         channel = self.channel
         if channel.has_corked() and self._run_times.get(name, 1.0) > CORK_THROUGH_S:
             channel.flush_corked()  # replies already computed never wait on what this one does
@@ -501,6 +501,7 @@ class Worker:
             return None
         if deadline_ms is not None:
             request.deadline = request.received + deadline_ms / 1000.0
+        request.traceparent = inflight.valid_traceparent(decoded.get("traceparent"))  # an invalid one is ignored
         return name, args, session_id, credit
 
     def _timed(self, name: str, took: float) -> None:

@@ -263,7 +263,7 @@ class Stream:
         tasks: List["asyncio.Task[Any]"] = []
 
         async def run() -> Any:
-            inflight.CURRENT_REQUEST.set(request.request_id)
+            inflight.enter(request)
             tasks.append(asyncio.current_task())  # type: ignore[arg-type]
             if cancellable and request.cancelled:
                 raise Cancelled("the host cancelled this stream")

@@ -157,6 +157,7 @@ def main(argv: Optional[list] = None) -> int:
 def start(channel: Channel, opts: argparse.Namespace, own_group: bool, modules: "list[str]") -> int:
     """Imports the handler modules (none in a forked worker: its template did), runs the
     worker-start hooks, and serves; returns the exit code."""
+    logbridge.install_traceparent()  # before the modules, so that every record has the field
     failure = import_handler_modules(modules) or run_worker_start_hooks()
     if failure is not None:
         channel.send(protocol.STARTUP_FAILED, 0, failure)

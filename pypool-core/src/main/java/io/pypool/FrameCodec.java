@@ -81,6 +81,15 @@ final class FrameCodec {
      */
     static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId, int maxBodyBytes,
                                 int creditItems, long creditBytes) throws IOException {
+        return encodeRequest(mapper, command, args, sessionId, maxBodyBytes, creditItems, creditBytes, null);
+    }
+
+    /**
+     * As above; a non-null {@code traceparent} (a {@link CallTracer}'s) goes out after the command,
+     * the deadline staying first where {@link #stampDeadline} finds it.
+     */
+    static byte[] encodeRequest(ObjectMapper mapper, String command, Object args, String sessionId, int maxBodyBytes,
+                                int creditItems, long creditBytes, String traceparent) throws IOException {
         Headroom out = new Headroom(HEADER_BYTES + 64);
         try (JsonGenerator gen = mapper.getFactory().createGenerator(out)) {
             gen.writeStartObject();
@@ -88,6 +97,9 @@ final class FrameCodec {
             gen.writeFieldName("deadline_ms");
             gen.writeRawValue(" ".repeat(DEADLINE_DIGITS - 1) + "0");
             gen.writeStringField("cmd", command);
+            if (traceparent != null) {
+                gen.writeStringField("traceparent", traceparent);
+            }
             if (sessionId != null) {
                 gen.writeStringField("session", sessionId);
             }

@@ -52,6 +52,7 @@ final class PoolEngine implements PythonPool {
     private final StreamCalls streams;
     /** The pool's MXBean, when registered; unregistered by {@link Shutdown}. */
     private volatile javax.management.ObjectName jmxName;
+    private final CallTracing tracing; // null without a tracer
 
     private PoolEngine(PoolSettings settings, java.util.function.Function<PoolEngine, WorkerLauncher> launcher) {
         this.settings = settings;
@@ -63,6 +64,7 @@ final class PoolEngine implements PythonPool {
         this.timers = new Timers(name);
         this.listeners = new Listeners(name, settings.listeners());
         this.replies = new Replies(name, mapper);
+        this.tracing = settings.tracer() == null ? null : new CallTracing(name, settings.tracer(), replies);
         this.spin = new CallerSpin(settings.callerSpin().toNanos(), commandTimes);
         this.dispatcher = new Dispatcher(this);
         this.javaFunctions = new JavaFunctions(this, settings.javaFunctions(), settings.javaFunctionExecutor());
@@ -333,9 +335,22 @@ final class PoolEngine implements PythonPool {
                         + "' whose Java function made it has no time left", false);
             }
         }
-        byte[] frame = encode(command, args, session == null ? null : session.id, items);
+        CallTracer.Scope trace = tracing == null ? null : tracing.start(command, session);
+        byte[] frame;
+        try {
+            frame = encode(command, args, session == null ? null : session.id, items,
+                    trace == null ? null : tracing.traceparent(trace));
+        } catch (RuntimeException e) {
+            if (trace != null) {
+                tracing.end(trace, CallOutcome.of(e), e);
+            }
+            throw e;
+        }
         Call call = new Call(command, session, frame, now, timeoutNanos, idempotent, Call.Kind.USER, items);
         call.parent = outer;
+        if (trace != null) {
+            tracing.watch(call, trace);
+        }
         if (listeners.active()) { // one field read when nobody listens
             listeners.watch(call);
         }
@@ -351,15 +366,14 @@ final class PoolEngine implements PythonPool {
     }
 
     private byte[] encode(String command, Object args, String sessionId) {
-        return encode(command, args, sessionId, null);
+        return encode(command, args, sessionId, null, null);
     }
 
-    private byte[] encode(String command, Object args, String sessionId, StreamItems stream) {
+    private byte[] encode(String command, Object args, String sessionId, StreamItems stream, String traceparent) {
         byte[] frame;
         try {
-            frame = stream == null ? FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes())
-                    : FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes(),
-                            stream.windowItems(), stream.windowBytes());
+            frame = FrameCodec.encodeRequest(mapper, command, args, sessionId, settings.maxFrameBytes(),
+                    stream == null ? 0 : stream.windowItems(), stream == null ? 0 : stream.windowBytes(), traceparent);
         } catch (IOException e) {
             throw new IllegalArgumentException("the arguments of '" + command + "' cannot be written as JSON: "
                     + e.getMessage(), e);

@@ -45,5 +45,6 @@ record PoolSettings(
         Executor callbackExecutor,
         ObjectMapper objectMapper,
         List<PoolListener> listeners,
+        CallTracer tracer,
         Map<String, JavaFunction> javaFunctions,
         Executor javaFunctionExecutor) {}

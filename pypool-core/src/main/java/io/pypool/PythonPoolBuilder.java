@@ -64,6 +64,7 @@ public final class PythonPoolBuilder {
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
     private final List<PoolListener> listeners = new ArrayList<>();
+    private CallTracer tracer;
     private final Map<String, JavaFunction> javaFunctions = new LinkedHashMap<>();
     private Executor javaFunctionExecutor;
 
@@ -607,6 +608,21 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Traces each caller's call (streams and callbacks too): the tracer is told as a call starts,
+     * on the caller's thread, and the W3C {@code traceparent} it gives goes out in the request,
+     * where the handler reads it as {@code pypool.traceparent()} and its logging records carry
+     * it; its scope is told how the call ended (pypool-micrometer's {@code PypoolObservation}
+     * makes Micrometer Observations of them). Without a tracer the call path does no extra work.
+     *
+     * @param tracer the tracer; null for none (the default)
+     * @return this builder
+     */
+    public PythonPoolBuilder tracer(CallTracer tracer) {
+        this.tracer = tracer;
+        return this;
+    }
+
+    /**
      * Registers a Java function that Python handlers may call by name:
      * {@code pypool.call_java(name, args)} (blocking, within the calling request's deadline) or
      * {@code await pypool.call_java_async(name, args)}. Python gets what it returns, or a
@@ -679,7 +695,7 @@ public final class PythonPoolBuilder {
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, jmx, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper,
-                List.copyOf(listeners), Map.copyOf(javaFunctions), javaFunctionExecutor);
+                List.copyOf(listeners), tracer, Map.copyOf(javaFunctions), javaFunctionExecutor);
         return settings;
     }
 

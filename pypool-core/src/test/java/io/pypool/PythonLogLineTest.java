@@ -2,7 +2,12 @@ package io.pypool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 class PythonLogLineTest {
 
@@ -21,5 +26,27 @@ class PythonLogLineTest {
         assertThat(PythonLogLine.parse("\u001Epypool-log WARNING x\tmsg")).isNull();
         assertThat(PythonLogLine.parse("\u001Epypool-log 30 no-tab")).isNull();
         assertThat(PythonLogLine.parse("")).isNull();
+    }
+
+    @Test
+    void aRecordOfATracedCallCarriesItsTraceparentIntoTheMdc() {
+        String tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        PythonLogLine r = PythonLogLine.parse("\u001Epypool-log 30;" + tp + " my.module\tslow");
+        assertThat(r).isEqualTo(new PythonLogLine(30, "my.module", "slow", tp));
+        assertThat(PythonLogLine.parse("\u001Epypool-log 30 my.module\tslow").traceparent()).isNull();
+        assertThat(PythonLogLine.parse("\u001Epypool-log 30; my.module\tslow").traceparent()).isNull();
+
+        Logger logger = (Logger) LoggerFactory.getLogger("io.pypool.test.PythonLogLineTest");
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        logger.addAppender(events);
+        try {
+            r.logTo(logger, "[p w1]");
+            PythonLogLine.parse("\u001Epypool-log 30 my.module\tuntraced").logTo(logger, "[p w1]");
+        } finally {
+            logger.detachAppender(events);
+        }
+        assertThat(events.list).extracting(e -> e.getMDCPropertyMap().get("traceparent")).containsExactly(tp, null);
+        assertThat(MDC.get("traceparent")).isNull();
     }
 }

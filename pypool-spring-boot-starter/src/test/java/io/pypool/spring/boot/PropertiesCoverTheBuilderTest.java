@@ -28,7 +28,7 @@ class PropertiesCoverTheBuilderTest {
 
     /** Settings that take objects rather than values: a {@link PythonPoolCustomizer} gives them. */
     private static final Set<String> NOT_PROPERTIES = Set.of(
-            "clock", "callbackExecutor", "objectMapper", "listener", "javaFunction", "javaFunctionExecutor");
+            "clock", "callbackExecutor", "objectMapper", "listener", "tracer", "javaFunction", "javaFunctionExecutor");
 
     @TempDir
     static Path folder;
