@@ -147,7 +147,7 @@ final class ForkServerLauncher implements WorkerLauncher {
 
     private WorkerTransport transport(String workerId, WorkerTransport.Events events, Process process) {
         return new ProcessTransport(settings.name(), workerId, process, events, spawner.reaper(), blocking,
-                settings.maxFrameBytes());
+                settings.maxFrameBytes()).outputLevel(settings.workerOutputLevel());
     }
 
     @Override

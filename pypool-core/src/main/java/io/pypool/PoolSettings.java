@@ -47,4 +47,5 @@ record PoolSettings(
         List<PoolListener> listeners,
         CallTracer tracer,
         Map<String, JavaFunction> javaFunctions,
-        Executor javaFunctionExecutor) {}
+        Executor javaFunctionExecutor,
+        org.slf4j.event.Level workerOutputLevel) {}

@@ -41,7 +41,8 @@ final class ProcessLauncher implements WorkerLauncher {
         } catch (IOException e) {
             throw new IOException("could not start '" + builder.command().get(0) + "': " + e.getMessage(), e);
         }
-        return new ProcessTransport(settings.name(), workerId, process, events, reaper, blocking, settings.maxFrameBytes());
+        return new ProcessTransport(settings.name(), workerId, process, events, reaper, blocking, settings.maxFrameBytes())
+                .outputLevel(settings.workerOutputLevel());
     }
 
     ProcessBuilder processBuilder(String workerId) {

@@ -43,6 +43,8 @@ final class ProcessTransport implements WorkerTransport {
     private volatile String endedByPool;
     private volatile String protocolError;
     private volatile String stderrTrouble;
+    /** The level of plain output lines (not Python logging records, which carry their own). */
+    private volatile org.slf4j.event.Level outputLevel = org.slf4j.event.Level.INFO;
 
     ProcessTransport(String poolName, String workerId, Process process, Events events, GroupReaper reaper,
                      Executor blocking, int maxFrameBytes) {
@@ -59,6 +61,12 @@ final class ProcessTransport implements WorkerTransport {
                 e -> endIfStillRunning("writing to it failed (" + e.getMessage() + ") but it kept running"));
         this.reader = Worker.daemon(tag + "-reader", this::readLoop);
         this.stderr = Worker.daemon(tag + "-stderr", this::drainStderr);
+    }
+
+    /** Sets the level of the worker's plain output lines; before {@link #start()}. */
+    ProcessTransport outputLevel(org.slf4j.event.Level level) {
+        this.outputLevel = level;
+        return this;
     }
 
     @Override
@@ -216,7 +224,7 @@ final class ProcessTransport implements WorkerTransport {
                 }
                 try {
                     if (record == null) {
-                        log.info("{} {}", prefix, line); // print(), C libraries, tracebacks: plain output
+                        log.atLevel(outputLevel).log("{} {}", prefix, line); // print(), C libraries, tracebacks: plain output
                     } else {
                         record.logTo(log, prefix); // Python logging: at its own level
                     }

@@ -60,6 +60,7 @@ public final class PythonPoolBuilder {
     private boolean reapOrphans = true;
     private boolean forkServer = true;
     private boolean jmx;
+    private org.slf4j.event.Level workerOutputLevel = org.slf4j.event.Level.INFO;
     private PoolClock clock = PoolClock.system();
     private Executor callbackExecutor = ForkJoinPool.commonPool();
     private ObjectMapper objectMapper;
@@ -608,6 +609,21 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * The level at which the workers' plain output reaches SLF4J: {@code print()}, text written to
+     * fd 1 or 2, C libraries, tracebacks of crashes. Python {@code logging} records keep their own
+     * level whatever this says. Default INFO; DEBUG keeps chatty handlers out of production logs,
+     * WARN makes every line stand out.
+     *
+     * @param level the SLF4J level of plain output lines, on the logger {@code io.pypool.python.<pool name>}
+     * @return this builder
+     * @throws NullPointerException if {@code level} is null
+     */
+    public PythonPoolBuilder workerOutputLevel(org.slf4j.event.Level level) {
+        this.workerOutputLevel = Objects.requireNonNull(level, "workerOutputLevel");
+        return this;
+    }
+
+    /**
      * Traces each caller's call (streams and callbacks too): the tracer is told as a call starts,
      * on the caller's thread, and the W3C {@code traceparent} it gives goes out in the request,
      * where the handler reads it as {@code pypool.traceparent()} and its logging records carry
@@ -695,7 +711,7 @@ public final class PythonPoolBuilder {
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, jmx, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper,
-                List.copyOf(listeners), tracer, Map.copyOf(javaFunctions), javaFunctionExecutor);
+                List.copyOf(listeners), tracer, Map.copyOf(javaFunctions), javaFunctionExecutor, workerOutputLevel);
         return settings;
     }
 

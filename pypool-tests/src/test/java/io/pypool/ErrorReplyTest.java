@@ -127,6 +127,21 @@ class ErrorReplyTest {
     }
 
     @Test
+    void plainOutputArrivesAtTheLevelTheBuilderSays() throws Exception {
+        PythonPool pool = pools.start(TestPools.builder().name("quiet-output-pool").workers(1)
+                .workerOutputLevel(org.slf4j.event.Level.DEBUG));
+        try (LogCapture log = new LogCapture("quiet-output-pool")) {
+            pool.call("t.noisy", Map.of("text", "hush"));
+            pool.call("t.log", Map.of("level", "WARNING", "message", "still a warning"));
+            String logger = "io.pypool.python.quiet-output-pool";
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(log.events())
+                    .anySatisfy(e -> assertThat(e).startsWith("DEBUG " + logger + ": ").contains("printed by handler: hush"))
+                    .anySatisfy(e -> assertThat(e).startsWith("WARN " + logger + ": ").contains("still a warning")));
+            assertThat(log.events()).noneSatisfy(e -> assertThat(e).startsWith("INFO ").contains("hush"));
+        }
+    }
+
+    @Test
     void pythonLoggingRecordsArriveAtTheirOwnLevelOnTheLoggerOfThePool() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().name("logging-pool").workers(1));
         try (LogCapture log = new LogCapture("logging-pool")) {

@@ -119,6 +119,7 @@ public class PythonPoolProperties {
 
     /** Whether the pool registers its MXBean with the platform MBean server; default false. */
     private Boolean jmx;
+    private org.slf4j.event.Level workerOutputLevel;
 
     /** Creates settings with nothing set: every setting keeps the builder's default. */
     public PythonPoolProperties() {}
@@ -687,6 +688,24 @@ public class PythonPoolProperties {
     }
 
     /**
+     * The level of the workers' plain output lines.
+     *
+     * @return the level, or null when not set
+     */
+    public org.slf4j.event.Level getWorkerOutputLevel() {
+        return workerOutputLevel;
+    }
+
+    /**
+     * Sets the level of the workers' plain output lines; see {@link PythonPoolBuilder#workerOutputLevel}.
+     *
+     * @param workerOutputLevel ERROR, WARN, INFO, DEBUG or TRACE
+     */
+    public void setWorkerOutputLevel(org.slf4j.event.Level workerOutputLevel) {
+        this.workerOutputLevel = workerOutputLevel;
+    }
+
+    /**
      * Gives {@code builder} every setting that is set here, except the name; lists add to what
      * the builder has, environment variables replace those of the same name.
      */
@@ -747,6 +766,7 @@ public class PythonPoolProperties {
         visit(visitor, "reapOrphans", reapOrphans, PythonPoolBuilder::reapOrphans);
         visit(visitor, "forkServer", forkServer, PythonPoolBuilder::forkServer);
         visit(visitor, "jmx", jmx, PythonPoolBuilder::jmx);
+        visit(visitor, "workerOutputLevel", workerOutputLevel, PythonPoolBuilder::workerOutputLevel);
     }
 
     private static <T> void visit(BiConsumer<String, Consumer<PythonPoolBuilder>> visitor, String option, T value,

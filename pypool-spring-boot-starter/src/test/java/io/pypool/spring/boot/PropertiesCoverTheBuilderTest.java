@@ -65,7 +65,8 @@ class PropertiesCoverTheBuilderTest {
                 .maxFrameBytes(2 * 1024 * 1024).healthCheckInterval(Duration.ofMillis(1500))
                 .maxConcurrentStarts(2).maxConsecutiveStartFailures(9).slotRetryAfter(Duration.ofSeconds(45))
                 .recycleAfterCalls(10_000).recycleAfterAge(Duration.ofHours(6))
-                .recycleAboveRssBytes(1024L * 1024 * 1024).reapOrphans(false).forkServer(false).jmx(true);
+                .recycleAboveRssBytes(1024L * 1024 * 1024).reapOrphans(false).forkServer(false).jmx(true)
+                .workerOutputLevel(org.slf4j.event.Level.DEBUG);
 
         assertThat(configured(values, PythonPools.DEFAULT_POOL)).usingRecursiveComparison().isEqualTo(byHand);
     }
@@ -138,6 +139,7 @@ class PropertiesCoverTheBuilderTest {
         values.put("pypool.reap-orphans", "false");
         values.put("pypool.fork-server", "false");
         values.put("pypool.jmx", "true");
+        values.put("pypool.worker-output-level", "debug");
         return values;
     }
 
