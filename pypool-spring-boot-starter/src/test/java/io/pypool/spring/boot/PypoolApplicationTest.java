@@ -87,8 +87,10 @@ class PypoolApplicationTest {
         pool.call("echo", Map.of("value", "hi"));
         assertThat(registry.get("pypool.workers").tag("pool", "default").tag("state", "READY").gauge().value())
                 .isEqualTo(2.0);
-        assertThat(registry.get("pypool.calls").tag("pool", "default").tag("command", "echo").timer().count())
-                .isPositive();
+        // The call's end is recorded as its future completes, which may be just after the caller wakes.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                registry.find("pypool.calls").tag("pool", "default").tag("command", "echo").timers().stream()
+                        .mapToLong(io.micrometer.core.instrument.Timer::count).sum()).isPositive());
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -48,9 +48,12 @@ class ShopApplicationTest {
     @Test
     void publishesThePoolsMeters() throws Exception {
         get("/total?prices=1,2");
-        JsonNode calls = get("/actuator/metrics/pypool.calls?tag=command:price.total");
-        assertThat(calls.get("name").asText()).isEqualTo("pypool.calls");
-        assertThat(calls.at("/measurements/0/value").asDouble()).isPositive();
+        // A call's end is recorded as its future completes, which may be just after the caller has its answer.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode calls = get("/actuator/metrics/pypool.calls?tag=command:price.total");
+            assertThat(calls.get("name").asText()).isEqualTo("pypool.calls");
+            assertThat(calls.at("/measurements/0/value").asDouble()).isPositive();
+        });
     }
 
     private JsonNode get(String path) throws Exception {
