@@ -20,7 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
-from . import inflight, protocol
+from . import inflight, protocol, streams
 from .cancellation import Cancelled
 from .channel import Channel
 
@@ -224,6 +224,7 @@ class Callbacks:
             raise ValueError(f"the arguments of call_java('{name}') are {size} bytes, over the frame "
                              f"limit of {self.max_frame_bytes} bytes")
         callback_id = next(_IDS)
+        streams.flush_held()  # a generator's items made before this callback go out before it
         self.waiting[callback_id] = waiter  # before the frame goes: the answer may come at once
         try:
             if parts:

@@ -185,9 +185,11 @@ class Stream:
         them meanwhile (a generator fast so far may block now, on a callback or on I/O)."""
         parked = _FLUSHER.parked
         parked[self] = (self._batch, started)
+        _HOLDING.stream = self
         try:
             return step()
         finally:
+            _HOLDING.stream = None
             if parked.pop(self, None) is None:  # the flusher took the batch
                 _FLUSHER.written()
                 self._batch = []
@@ -340,6 +342,17 @@ class _Flusher:
 
 
 _FLUSHER = _Flusher()
+# The stream whose generator this thread is running while items are held back, if any.
+_HOLDING = threading.local()
+
+
+def flush_held() -> None:
+    """Writes the items the calling generator's stream holds back, now: called before the
+    generator sends a frame of its own (a callback into Java), so that its items go first, and
+    are not lost if what it starts ends the worker."""
+    stream = getattr(_HOLDING, "stream", None)
+    if stream is not None:
+        _FLUSHER._write(stream)
 
 
 def _cancel(tasks: "List[asyncio.Task[Any]]") -> None:

@@ -200,6 +200,9 @@ final class ProcessTransport implements WorkerTransport {
         writer.stop();
         reaper.kill(process.pid()); // whatever it started goes with it
         try {
+            // What it wrote before it died (replies, stream items) is delivered before the verdict on
+            // what it left unanswered; its output ends now that its process group is gone.
+            reader.join(1_000);
             stderr.join(1_000); // its last lines explain the crash; a stuck drain must not hold the verdict
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
