@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pypool.testkit.PypoolExtension;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,15 +34,8 @@ class HostileCallbacksTest {
     @RegisterExtension
     final PypoolExtension pools = PypoolExtension.create();
 
-    private static Map<String, Object> call(String name, Object args) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("name", name);
-        m.put("args", args);
-        return m;
-    }
-
-    private static Map<String, Object> call(String name, Object args, double timeout) {
-        Map<String, Object> m = call(name, args);
+    private static Map<String, Object> javaCall(String name, Object args, double timeout) {
+        Map<String, Object> m = TestPools.javaCall(name, args);
         m.put("timeout", timeout);
         return m;
     }
@@ -99,9 +91,9 @@ class HostileCallbacksTest {
                 "assert", "java.lang.AssertionError", "checked", "java.io.IOException",
                 "nullMessage", "java.lang.NullPointerException");
         for (Map.Entry<String, String> e : expected.entrySet()) {
-            JsonNode caught = pool.call("hc.catch_java", call(e.getKey(), null, 10.0));
+            JsonNode caught = pool.call("hc.catch_java", javaCall(e.getKey(), null, 10.0));
             assertThat(caught.get("type").asText()).as(e.getKey()).isEqualTo(e.getValue());
-            assertThat(pool.call("hc.catch_java", call("ok", null, 10.0)).get("result").asText()).isEqualTo("fine");
+            assertThat(pool.call("hc.catch_java", javaCall("ok", null, 10.0)).get("result").asText()).isEqualTo("fine");
         }
         assertThat(TestPools.pids(pool)).containsExactly(pid);
         fnThreads.shutdownNow();
@@ -114,7 +106,7 @@ class HostileCallbacksTest {
                     throw new BrokenMessage();
                 }));
         long start = System.nanoTime();
-        JsonNode caught = pool.call("hc.catch_java", call("broken", null, 10.0));
+        JsonNode caught = pool.call("hc.catch_java", javaCall("broken", null, 10.0));
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(caught.get("type").asText()).as("answered as a JavaError, not left to time out: %s", caught)
                 .isNotEqualTo("timeout").contains("BrokenMessage");
@@ -140,13 +132,13 @@ class HostileCallbacksTest {
                 })
                 .javaFunction("almost", args -> "y".repeat(200_000)));
         for (String fn : List.of("huge", "object", "getter", "cycle")) {
-            JsonNode caught = pool.call("hc.catch_java", call(fn, null, 10.0));
+            JsonNode caught = pool.call("hc.catch_java", javaCall(fn, null, 10.0));
             assertThat(caught.has("result")).as("%s: %s", fn, caught).isFalse();
             assertThat(caught.get("type").asText()).as("%s: %s", fn, caught).isNotEqualTo("timeout");
         }
-        assertThat(pool.call("hc.catch_java", call("almost", null, 10.0)).get("result").asText()).hasSize(200_000);
+        assertThat(pool.call("hc.catch_java", javaCall("almost", null, 10.0)).get("result").asText()).hasSize(200_000);
         // Arguments over the frame limit fail in Python, before anything is sent.
-        Map<String, Object> padded = call("almost", null, 10.0);
+        Map<String, Object> padded = javaCall("almost", null, 10.0);
         padded.put("pad", 300_000);
         JsonNode tooBig = pool.call("hc.catch_java", padded);
         assertThat(tooBig.get("type").asText()).isEqualTo("python:ValueError");
@@ -162,7 +154,7 @@ class HostileCallbacksTest {
                 })
                 .javaFunction("ok", args -> "fine"));
         for (int i = 0; i < 20; i++) {
-            JsonNode caught = refusing.call("hc.catch_java", call("ok", null, 10.0));
+            JsonNode caught = refusing.call("hc.catch_java", javaCall("ok", null, 10.0));
             assertThat(caught.get("type").asText()).isEqualTo("java.util.concurrent.RejectedExecutionException");
         }
         assertThat(refusing.call("add", List.of(1, 2), Integer.class)).isEqualTo(3);
@@ -171,7 +163,7 @@ class HostileCallbacksTest {
         shut.shutdown();
         PythonPool closed = pools.start(HostileStreamsTest.hostile().workers(1).javaFunctionExecutor(shut)
                 .javaFunction("ok", args -> "fine"));
-        JsonNode caught = closed.call("hc.catch_java", call("ok", null, 10.0));
+        JsonNode caught = closed.call("hc.catch_java", javaCall("ok", null, 10.0));
         assertThat(caught.get("type").asText()).isEqualTo("java.util.concurrent.RejectedExecutionException");
     }
 
@@ -181,7 +173,7 @@ class HostileCallbacksTest {
                 .javaFunctionExecutor(r -> { /* dropped */ })
                 .javaFunction("ok", args -> "fine"));
         long pid = TestPools.pids(pool).get(0);
-        JsonNode caught = pool.call("hc.catch_java", call("ok", null, 0.5));
+        JsonNode caught = pool.call("hc.catch_java", javaCall("ok", null, 0.5));
         assertThat(caught.get("type").asText()).isEqualTo("timeout");
         List<CompletableFuture<Integer>> many = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -236,7 +228,7 @@ class HostileCallbacksTest {
         AtomicReference<PythonSession> session = new AtomicReference<>();
         AtomicReference<Throwable> innermost = new AtomicReference<>();
         PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(2)
-                .javaFunction("detour", args -> self.get().call("hc.catch_java", call("reenter", null), JsonNode.class))
+                .javaFunction("detour", args -> self.get().call("hc.catch_java", TestPools.javaCall("reenter", null), JsonNode.class))
                 .javaFunction("reenter", args -> {
                     try {
                         return session.get().call("hc.session_calls", null, Integer.class);
@@ -250,7 +242,7 @@ class HostileCallbacksTest {
             session.set(s);
             long start = System.nanoTime();
             try {
-                s.call("hc.call_java_in_session", call("detour", null), JsonNode.class,
+                s.call("hc.call_java_in_session", TestPools.javaCall("detour", null), JsonNode.class,
                         CallOptions.timeout(Duration.ofSeconds(8)));
             } catch (PypoolException ignored) {
                 // what the outer call gets is secondary: the inner call's fate is the point
@@ -278,9 +270,9 @@ class HostileCallbacksTest {
                     }
                 }));
         self.set(pool);
-        assertThat(pool.call("j.call", call("quick", null), Integer.class)).isEqualTo(499 * 500 / 2);
+        assertThat(pool.call("j.call", TestPools.javaCall("quick", null), Integer.class)).isEqualTo(499 * 500 / 2);
         long start = System.nanoTime();
-        assertThatThrownBy(() -> pool.call("j.call", call("collect", null), Long.class,
+        assertThatThrownBy(() -> pool.call("j.call", TestPools.javaCall("collect", null), Long.class,
                 CallOptions.timeout(Duration.ofMillis(800)))).isInstanceOf(CallTimeoutException.class);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
         // The nested stream had only the outer call's time: it ends too, and gives its slot back.
@@ -305,7 +297,7 @@ class HostileCallbacksTest {
         self.set(pool);
         List<CompletableFuture<Integer>> all = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            all.add(pool.callAsync("j.call_async", call("nested", Map.of("n", i)), Integer.class));
+            all.add(pool.callAsync("j.call_async", TestPools.javaCall("nested", Map.of("n", i)), Integer.class));
         }
         for (int i = 0; i < all.size(); i++) {
             assertThat(all.get(i)).as("outer call %d", i).succeedsWithin(Duration.ofSeconds(15)).isEqualTo(i);
@@ -318,7 +310,7 @@ class HostileCallbacksTest {
     void syncCallJavaFromAnAsyncHandlerAndFromAHandlersOwnThreadStillWork() throws Exception {
         PythonPool pool = pools.start(HostileStreamsTest.hostile().workers(1)
                 .javaFunction("twice", args -> args == null || args.isNull() ? "none" : args.get("x").asInt() * 2));
-        assertThat(pool.call("hc.sync_java_in_async", call("twice", Map.of("x", 21)), Integer.class)).isEqualTo(42);
+        assertThat(pool.call("hc.sync_java_in_async", TestPools.javaCall("twice", Map.of("x", 21)), Integer.class)).isEqualTo(42);
         JsonNode fromThread = pool.call("hc.java_from_thread", Map.of("name", "twice"));
         assertThat(fromThread.path("result").asText()).as("%s", fromThread).isEqualTo("none");
     }
@@ -330,7 +322,7 @@ class HostileCallbacksTest {
         List<CompletableFuture<Integer>> all = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
             String cmd = i % 2 == 0 ? "j.call" : "j.call_async";
-            all.add(pool.callAsync(cmd, call("echo", Map.of("n", i)), Integer.class));
+            all.add(pool.callAsync(cmd, TestPools.javaCall("echo", Map.of("n", i)), Integer.class));
         }
         for (int i = 0; i < all.size(); i++) {
             assertThat(all.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(i);
@@ -361,7 +353,7 @@ class HostileCallbacksTest {
                 }));
         List<CompletableFuture<?>> callers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            callers.add(pool.callAsync("j.call", call("block", null), String.class));
+            callers.add(pool.callAsync("j.call", TestPools.javaCall("block", null), String.class));
         }
         List<Stream<Integer>> streams = new ArrayList<>();
         List<java.util.Iterator<Integer>> readers = new ArrayList<>();
@@ -481,7 +473,7 @@ class HostileCallbacksTest {
             Thread t = new Thread(r, "caller");
             t.setDaemon(true);
             return t;
-        }).submit(() -> pool.call("j.call", call("closeMe", null), String.class));
+        }).submit(() -> pool.call("j.call", TestPools.javaCall("closeMe", null), String.class));
         assertThat(afterClose.get(30, TimeUnit.SECONDS)).isInstanceOf(PoolClosedException.class);
         assertThatThrownBy(() -> caller.get(30, TimeUnit.SECONDS)).hasRootCauseInstanceOf(PypoolException.class);
     }

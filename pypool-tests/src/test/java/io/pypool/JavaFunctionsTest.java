@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pypool.testkit.PypoolExtension;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,23 +27,16 @@ class JavaFunctionsTest {
     @RegisterExtension
     final PypoolExtension pools = PypoolExtension.create();
 
-    private static Map<String, Object> call(String name, Object args) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("name", name);
-        m.put("args", args);
-        return m;
-    }
-
     @Test
     void aHandlerGetsWhatAJavaFunctionReturns() throws Exception {
         PythonPool pool = pools.start(TestPools.builder().workers(1)
                 .javaFunction("upper", args -> args.get("s").asText().toUpperCase())
                 .javaFunction("nothing", args -> null)
                 .javaFunction("echo", args -> args));
-        assertThat(pool.call("j.call", call("upper", Map.of("s", "héllo")), String.class)).isEqualTo("HÉLLO");
-        assertThat(pool.call("j.call", call("nothing", null)).isNull()).isTrue();
-        assertThat(pool.call("j.call_async", call("upper", Map.of("s", "async")), String.class)).isEqualTo("ASYNC");
-        JsonNode deep = pool.call("j.call", call("echo", Map.of("list", List.of(1, 2, Map.of("k", "v")))));
+        assertThat(pool.call("j.call", TestPools.javaCall("upper", Map.of("s", "héllo")), String.class)).isEqualTo("HÉLLO");
+        assertThat(pool.call("j.call", TestPools.javaCall("nothing", null)).isNull()).isTrue();
+        assertThat(pool.call("j.call_async", TestPools.javaCall("upper", Map.of("s", "async")), String.class)).isEqualTo("ASYNC");
+        JsonNode deep = pool.call("j.call", TestPools.javaCall("echo", Map.of("list", List.of(1, 2, Map.of("k", "v")))));
         assertThat(deep.get("list").get(2).get("k").asText()).isEqualTo("v");
     }
 
@@ -62,7 +54,7 @@ class JavaFunctionsTest {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31);
         }
-        byte[] back = pool.call("j.call", call("reverse", Map.of("data", data)), byte[].class);
+        byte[] back = pool.call("j.call", TestPools.javaCall("reverse", Map.of("data", data)), byte[].class);
         assertThat(back).hasSize(data.length);
         assertThat(back[0]).isEqualTo(data[data.length - 1]);
         assertThat(back[data.length - 1]).isEqualTo(data[0]);
@@ -74,13 +66,13 @@ class JavaFunctionsTest {
                 .javaFunction("fail", args -> {
                     throw new IllegalStateException("the ledger is closed");
                 }));
-        JsonNode caught = pool.call("j.catch", call("fail", null));
+        JsonNode caught = pool.call("j.catch", TestPools.javaCall("fail", null));
         assertThat(caught.get("type").asText()).isEqualTo("java.lang.IllegalStateException");
         assertThat(caught.get("message").asText()).isEqualTo("the ledger is closed");
-        assertThatThrownBy(() -> pool.call("j.call", call("fail", null)))
+        assertThatThrownBy(() -> pool.call("j.call", TestPools.javaCall("fail", null)))
                 .isInstanceOf(PythonException.class).hasMessageContaining("the ledger is closed")
                 .hasMessageContaining("IllegalStateException");
-        JsonNode unknown = pool.call("j.catch", call("no.such.fn", null));
+        JsonNode unknown = pool.call("j.catch", TestPools.javaCall("no.such.fn", null));
         assertThat(unknown.get("type").asText()).isEqualTo("pypool.UnknownJavaFunction");
         assertThat(unknown.get("message").asText()).contains("no.such.fn").contains("fail");
     }
@@ -96,7 +88,7 @@ class JavaFunctionsTest {
                         return "here";
                     }));
             for (int i = 0; i < 20; i++) {
-                assertThat(pool.call("j.call", call("where", null), String.class)).isEqualTo("here");
+                assertThat(pool.call("j.call", TestPools.javaCall("where", null), String.class)).isEqualTo("here");
             }
             assertThat(threads).containsExactly("my-callbacks");
         } finally {
@@ -121,7 +113,7 @@ class JavaFunctionsTest {
                     return "found";
                 }));
         self.set(pool);
-        assertThat(pool.call("j.call", call("slowLookup", null), String.class)).isEqualTo("found");
+        assertThat(pool.call("j.call", TestPools.javaCall("slowLookup", null), String.class)).isEqualTo("found");
         assertThat(worst.get()).as("an unhealthy report while Python waited on Java").isNull();
     }
 
@@ -132,7 +124,7 @@ class JavaFunctionsTest {
                 .javaFunction("otherPid", args -> self.get().call("j.pid", null, Long.class)));
         self.set(pool);
         for (int i = 0; i < 10; i++) {
-            JsonNode both = pool.call("j.call", call("otherPid", null));
+            JsonNode both = pool.call("j.call", TestPools.javaCall("otherPid", null));
             assertThat(both.asLong()).isIn(TestPools.pids(pool));
         }
     }
@@ -149,7 +141,7 @@ class JavaFunctionsTest {
                     }
                 }));
         self.set(pool);
-        assertThat(pool.call("j.call", call("nested", null), String.class)).startsWith("nested call timed out")
+        assertThat(pool.call("j.call", TestPools.javaCall("nested", null), String.class)).startsWith("nested call timed out")
                 .contains("waiting for a worker");
     }
 
@@ -169,7 +161,7 @@ class JavaFunctionsTest {
                 }));
         self.set(pool);
         long start = System.nanoTime();
-        assertThatThrownBy(() -> pool.call("j.call", call("slowNested", null), String.class,
+        assertThatThrownBy(() -> pool.call("j.call", TestPools.javaCall("slowNested", null), String.class,
                 CallOptions.timeout(Duration.ofMillis(400)))).isInstanceOf(CallTimeoutException.class);
         await().atMost(Duration.ofSeconds(5)).until(() -> nested.get() != null);
         assertThat(nested.get()).as("the nested call had only the outer call's time")
@@ -193,7 +185,7 @@ class JavaFunctionsTest {
                     return "woke";
                 }));
         long pid = TestPools.pids(pool).get(0);
-        assertThatThrownBy(() -> pool.call("j.call", call("sleepy", null), String.class,
+        assertThatThrownBy(() -> pool.call("j.call", TestPools.javaCall("sleepy", null), String.class,
                 CallOptions.timeout(Duration.ofMillis(500)))).isInstanceOf(CallTimeoutException.class);
         assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(5)).untilTrue(interrupted);
@@ -215,7 +207,7 @@ class JavaFunctionsTest {
                 }));
         try (PythonSession s = pool.newSession()) {
             session.set(s);
-            String answer = s.call("j.call_in_session", call("reenter", null), String.class);
+            String answer = s.call("j.call_in_session", TestPools.javaCall("reenter", null), String.class);
             assertThat(answer).startsWith("refused: ").contains("could only wait for itself");
             assertThat(s.call("s.session_total", null, Integer.class)).as("the session serves on").isZero();
         }
@@ -230,7 +222,7 @@ class JavaFunctionsTest {
                     return "killed";
                 }));
         long pid = TestPools.pids(pool).get(0);
-        assertThatThrownBy(() -> pool.call("j.call", call("killMyWorker", Map.of("pid", pid))))
+        assertThatThrownBy(() -> pool.call("j.call", TestPools.javaCall("killMyWorker", Map.of("pid", pid))))
                 .isInstanceOf(WorkerCrashedException.class);
         await().atMost(Duration.ofSeconds(30)).until(() -> TestPools.allReady(pool, 1) && !TestPools.pids(pool).contains(pid));
         assertThat(pool.call("add", List.of(1, 2), Integer.class)).isEqualTo(3);

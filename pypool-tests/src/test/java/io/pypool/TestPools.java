@@ -22,6 +22,14 @@ final class TestPools {
                 .callTimeout(Duration.ofSeconds(30));
     }
 
+    /** The arguments of the test handlers that call a Java function: its name and its arguments (null allowed). */
+    static java.util.Map<String, Object> javaCall(String name, Object args) {
+        java.util.Map<String, Object> m = new java.util.HashMap<>();
+        m.put("name", name);
+        m.put("args", args);
+        return m;
+    }
+
     /** The parent's pid, or -1 when the process or its parent is gone. */
     static long parentOf(long pid) {
         return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
