@@ -78,6 +78,9 @@ final class PoolEngine implements PythonPool {
 
     /** Starts a pool of local Python processes. */
     static PoolEngine start(PoolSettings settings) {
+        if (settings.backend() != null) {
+            return startOn(settings.backend(), settings);
+        }
         PythonRuntime.Interpreter interpreter;
         Path runtimeDir;
         try {
@@ -94,6 +97,21 @@ final class PoolEngine implements PythonPool {
         return start(settings, pool -> ForkServerLauncher.choose(settings,
                 new ProcessLauncher(settings, interpreter.executable(), runtimeDir, pool.timers().blocking()),
                 pool.timers().blocking()));
+    }
+
+    /** Starts a pool whose workers run on a backend: the runtime is unpacked here for the backend to ship. */
+    private static PoolEngine startOn(WorkerBackend backend, PoolSettings settings) {
+        WorkerHost host;
+        try {
+            host = backend.open(new WorkerSpec(settings, PythonRuntime.unpack()));
+        } catch (IOException e) {
+            throw new PoolStartupException(settings.name(), backend.describe() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new PoolStartupException(settings.name(), backend.describe() + " failed to open: " + e, e);
+        }
+        LOG.info("pool '{}' starting {} workers on {}, handler modules {}, run id {}", settings.name(),
+                settings.workers(), backend.describe(), settings.handlerModules(), settings.runId());
+        return start(settings, pool -> new BackendLauncher(settings, host, pool.timers().blocking()));
     }
 
     /** Starts a pool on any launcher: the engine's tests use an in-JVM fake. */
@@ -514,7 +532,7 @@ final class PoolEngine implements PythonPool {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (Worker w : workers()) {
             list.add(new PoolStats.Worker(w.id, w.pid(), w.state().name(), w.inFlight(), w.pinnedSessions(),
-                    w.answered(), w.rssBytes()));
+                    w.answered(), w.rssBytes(), w.location()));
         }
         return new PoolStats(name, settings.runId(), List.copyOf(list), dispatcher.queued(), sessions.size(),
                 supervisor.restarts());

@@ -48,4 +48,5 @@ record PoolSettings(
         CallTracer tracer,
         Map<String, JavaFunction> javaFunctions,
         Executor javaFunctionExecutor,
-        org.slf4j.event.Level workerOutputLevel) {}
+        org.slf4j.event.Level workerOutputLevel,
+        WorkerBackend backend) {}

@@ -18,17 +18,19 @@ public record PoolStats(String name, String runId, List<Worker> workers, int que
      * One worker process as the pool saw it.
      *
      * @param id          the worker's id, unique within the pool (replacements get new ids)
-     * @param pid         the Python process id, or -1 before it started
+     * @param pid         the Python process id (on the machine it runs on), or -1 before it started
      * @param state       STARTING, READY, DRAINING, STOPPED or FAILED
      * @param inFlight    calls sent to it and not yet answered
      * @param sessions    sessions pinned to it
      * @param callsServed calls it answered, the pool's own (pings, setup steps, session close
      *                    notices) included; recycling by calls counts callers' calls only
      * @param rssBytes    its resident memory at the last health check, or -1 before the first
-     *                    (or where the platform does not tell)
+     *                    (or where the platform does not tell, as for a worker on another machine)
+     * @param location    where it runs: "local", or what its {@link WorkerBackend} says
+     *                    (a Ray actor and its node, for example)
      */
     public record Worker(String id, long pid, String state, int inFlight, int sessions, long callsServed,
-                         long rssBytes) {}
+                         long rssBytes, String location) {}
 
     /**
      * How many workers were running or holding calls when the view was taken.

@@ -47,14 +47,8 @@ final class ProcessLauncher implements WorkerLauncher {
 
     ProcessBuilder processBuilder(String workerId) {
         List<String> command = new ArrayList<>(List.of(python, runtimeDir.resolve("pypool_worker.py").toString(),
-                "--pool", settings.name(), "--worker", workerId, "--run-id", settings.runId(),
-                "--parent-pid", Long.toString(ProcessHandle.current().pid()),
-                "--concurrency", Integer.toString(settings.handlerThreads()),
-                "--max-frame-bytes", Integer.toString(settings.maxFrameBytes())));
-        for (String module : settings.handlerModules()) {
-            command.add("--module");
-            command.add(module);
-        }
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        command.addAll(workerArguments(settings, workerId));
         ProcessBuilder builder = new ProcessBuilder(command);
         if (settings.workingDirectory() != null) {
             builder.directory(settings.workingDirectory().toFile());
@@ -80,6 +74,19 @@ final class ProcessLauncher implements WorkerLauncher {
         }
         env.put("PYTHONPATH", path.toString());
         return builder;
+    }
+
+    /** The runtime's arguments for one worker, but for {@code --parent-pid}: shared with remote backends. */
+    static List<String> workerArguments(PoolSettings settings, String workerId) {
+        List<String> args = new ArrayList<>(List.of("--pool", settings.name(), "--worker", workerId,
+                "--run-id", settings.runId(),
+                "--concurrency", Integer.toString(settings.handlerThreads()),
+                "--max-frame-bytes", Integer.toString(settings.maxFrameBytes())));
+        for (String module : settings.handlerModules()) {
+            args.add("--module");
+            args.add(module);
+        }
+        return args;
     }
 
     GroupReaper reaper() {

@@ -6,15 +6,10 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * A worker that is a local Python process, spoken to through its pipes: a {@link FrameWriter}
@@ -24,12 +19,6 @@ import org.slf4j.MDC;
  * killed through the pool's {@link GroupReaper}.
  */
 final class ProcessTransport implements WorkerTransport {
-    /** Parent of the per-pool loggers that workers' output goes to. */
-    private static final String PYTHON_LOGGER = "io.pypool.python";
-    private static final int STDERR_TAIL_LINES = 20;
-
-    private final String poolName;
-    private final String workerId;
     private final Process process;
     private final Events events;
     private final GroupReaper reaper;
@@ -38,24 +27,20 @@ final class ProcessTransport implements WorkerTransport {
     private final FrameWriter writer;
     private final Thread reader;
     private final Thread stderr;
-    private final ArrayDeque<String> tail = new ArrayDeque<>();
+    private final WorkerOutputLog output;
     private final AtomicBoolean deathReported = new AtomicBoolean();
     private volatile String endedByPool;
     private volatile String protocolError;
-    private volatile String stderrTrouble;
-    /** The level of plain output lines (not Python logging records, which carry their own). */
-    private volatile org.slf4j.event.Level outputLevel = org.slf4j.event.Level.INFO;
 
     ProcessTransport(String poolName, String workerId, Process process, Events events, GroupReaper reaper,
                      Executor blocking, int maxFrameBytes) {
-        this.poolName = poolName;
-        this.workerId = workerId;
         this.process = process;
         this.events = events;
         this.reaper = reaper;
         this.blocking = blocking;
         this.maxFrameBytes = maxFrameBytes;
         reaper.watch(process.pid());
+        this.output = new WorkerOutputLog(poolName, workerId, () -> "pid " + process.pid());
         String tag = poolName + "-" + workerId;
         this.writer = new FrameWriter(process.getOutputStream(), tag + "-writer",
                 e -> endIfStillRunning("writing to it failed (" + e.getMessage() + ") but it kept running"));
@@ -65,7 +50,7 @@ final class ProcessTransport implements WorkerTransport {
 
     /** Sets the level of the worker's plain output lines; before {@link #start()}. */
     ProcessTransport outputLevel(org.slf4j.event.Level level) {
-        this.outputLevel = level;
+        output.outputLevel(level);
         return this;
     }
 
@@ -119,13 +104,7 @@ final class ProcessTransport implements WorkerTransport {
 
     @Override
     public List<String> stderrTail() {
-        synchronized (tail) {
-            List<String> lines = new ArrayList<>(tail);
-            if (stderrTrouble != null) {
-                lines.add("(" + stderrTrouble + ")");
-            }
-            return lines;
-        }
+        return output.tail();
     }
 
     @Override
@@ -213,40 +192,16 @@ final class ProcessTransport implements WorkerTransport {
     private void drainStderr() {
         try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
             String line;
-            MDC.put("pypool.pool", poolName);
-            MDC.put("pypool.worker", workerId);
-            Logger log = LoggerFactory.getLogger(PYTHON_LOGGER + "." + poolName); // one logger per pool
-            String prefix = "[" + poolName + " " + workerId + " pid " + process.pid() + "]";
             while ((line = err.readLine()) != null) {
-                PythonLogLine record = PythonLogLine.parse(line);
-                synchronized (tail) {
-                    if (tail.size() == STDERR_TAIL_LINES) {
-                        tail.removeFirst();
-                    }
-                    tail.addLast(record == null ? line : record.name() + ": " + record.message());
-                }
-                try {
-                    if (record == null) {
-                        log.atLevel(outputLevel).log("{} {}", prefix, line); // print(), C libraries, tracebacks: plain output
-                    } else {
-                        record.logTo(log, prefix); // Python logging: at its own level
-                    }
-                } catch (RuntimeException e) {
-                    // A failing log backend must not stop the drain: the pipe would fill and
-                    // block the worker, and the lines that explain a crash would be lost.
-                    stderrTrouble = "logging a stderr line failed: " + e;
-                }
+                output.line(line);
             }
         } catch (IOException e) {
             // Normally the end of a dead process's stream; kept in case lines were lost with it.
             if (process.isAlive()) {
-                stderrTrouble = "reading stderr failed: " + e;
+                output.trouble("reading stderr failed: " + e);
             }
         } catch (RuntimeException e) {
-            stderrTrouble = "the stderr drain failed: " + e;
-        } finally {
-            MDC.remove("pypool.pool");
-            MDC.remove("pypool.worker");
+            output.trouble("the stderr drain failed: " + e);
         }
     }
 }

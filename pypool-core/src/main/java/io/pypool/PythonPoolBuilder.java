@@ -59,6 +59,7 @@ public final class PythonPoolBuilder {
     private long recycleAboveRssBytes;
     private boolean reapOrphans = true;
     private boolean forkServer = true;
+    private WorkerBackend backend;
     private boolean jmx;
     private org.slf4j.event.Level workerOutputLevel = org.slf4j.event.Level.INFO;
     private PoolClock clock = PoolClock.system();
@@ -544,6 +545,23 @@ public final class PythonPoolBuilder {
     }
 
     /**
+     * Where the workers run, when not as local processes: for example pypool-ray's
+     * {@code RayBackend}, which makes each worker a Ray actor on a cluster. The pool's behaviour
+     * stays its own (sessions, deadlines, the queue, restarts, typed errors); the backend only
+     * carries the worker's protocol. With a backend, {@link #pythonExecutable}, {@link #forkServer}
+     * and {@link #workingDirectory} do not apply: the backend says which interpreter runs where;
+     * {@link #recycleAboveRssBytes} does not apply either, since the worker's memory is not
+     * readable from here. Default: none, local processes.
+     *
+     * @param backend the backend, or null for local processes
+     * @return this builder
+     */
+    public PythonPoolBuilder backend(WorkerBackend backend) {
+        this.backend = backend;
+        return this;
+    }
+
+    /**
      * Whether the pool registers a {@link PythonPoolMXBean} with the platform MBean server, under
      * {@code io.pypool:type=PythonPool,name=<pool name>}, for JConsole, VisualVM or a JMX
      * exporter; default false. The bean is registered once the pool has started and unregistered
@@ -711,7 +729,7 @@ public final class PythonPoolBuilder {
                 maxConsecutiveStartFailures, slotRetryAfter, recycleAfterCalls, recycleAfterAge, recycleAboveRssBytes, reapOrphans, forkServer, jmx, clock,
                 callbackExecutor,
                 objectMapper == null ? new ObjectMapper() : objectMapper,
-                List.copyOf(listeners), tracer, Map.copyOf(javaFunctions), javaFunctionExecutor, workerOutputLevel);
+                List.copyOf(listeners), tracer, Map.copyOf(javaFunctions), javaFunctionExecutor, workerOutputLevel, backend);
         return settings;
     }
 

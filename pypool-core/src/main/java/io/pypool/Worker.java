@@ -170,6 +170,12 @@ final class Worker {
         return replaces;
     }
 
+    /** Where it runs: "local", or its backend's account of it. */
+    String location() {
+        WorkerTransport t = transport();
+        return t == null ? "not started" : t.where();
+    }
+
     long pid() {
         WorkerTransport t = transport;
         return t == null ? -1 : t.pid();

@@ -34,8 +34,13 @@ interface WorkerTransport {
      * @param endedByPool    why the pool ended it, or null if it ended on its own
      * @param protocolError  what was wrong with its output, or null
      * @param stderrTail     its last stderr lines
+     * @param lostBecause    why a remote worker was lost when there is no exit status, or null
      */
-    record Death(Integer exitCode, String endedByPool, String protocolError, List<String> stderrTail) {
+    record Death(Integer exitCode, String endedByPool, String protocolError, List<String> stderrTail, String lostBecause) {
+        Death(Integer exitCode, String endedByPool, String protocolError, List<String> stderrTail) {
+            this(exitCode, endedByPool, protocolError, stderrTail, null);
+        }
+
         /** One phrase for messages: "exited with code 3", "was killed by signal 9 (SIGKILL)", "was ended by the pool: ...". */
         String describe() {
             if (protocolError != null) {
@@ -45,7 +50,7 @@ interface WorkerTransport {
                 return "was ended by the pool (" + endedByPool + ")";
             }
             if (exitCode == null) {
-                return "closed its output";
+                return lostBecause != null ? "was lost: " + lostBecause : "closed its output";
             }
             if (exitCode > 128) {
                 int signal = exitCode - 128;
@@ -87,6 +92,11 @@ interface WorkerTransport {
 
     /** The process id, or -1 where there is none. */
     long pid();
+
+    /** Where the worker runs: "local", or its backend's account of it. */
+    default String where() {
+        return "local";
+    }
 
     /** What the operating system says of the process now, or null where it cannot tell. */
     ProcFs.Sample sample();

@@ -28,7 +28,8 @@ class PropertiesCoverTheBuilderTest {
 
     /** Settings that take objects rather than values: a {@link PythonPoolCustomizer} gives them. */
     private static final Set<String> NOT_PROPERTIES = Set.of(
-            "clock", "callbackExecutor", "objectMapper", "listener", "tracer", "javaFunction", "javaFunctionExecutor");
+            "clock", "callbackExecutor", "objectMapper", "listener", "tracer", "javaFunction", "javaFunctionExecutor",
+            "backend");
 
     @TempDir
     static Path folder;
