@@ -1,0 +1,153 @@
+package io.pypool.ray;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pypool.WorkerSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Ships a pool's Python code to the cluster through Ray's runtime environment, so no node needs
+ * it on a local path: pypool's runtime and every folder of the pool's Python path are copied into
+ * one package folder ({@code pypool_ray_bundle}), uploaded to the cluster's GCS by an interpreter
+ * that has Ray, and named by each actor in its {@code py_modules}. Ray keys packages by content,
+ * so the same code is uploaded once.
+ */
+final class CodeBundle {
+    static final String PACKAGE = "pypool_ray_bundle";
+    private static final long UPLOAD_TIMEOUT_S = 180;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What the upload said: the package's URI, and the Ray installation of the interpreter. */
+    record Uploaded(String uri, Path rayDir, String rayVersion, List<String> paths) {
+        Path rayJar() {
+            return rayDir.resolve("jars").resolve("ray_dist.jar");
+        }
+    }
+
+    private CodeBundle() {}
+
+    static Uploaded upload(String python, String address, WorkerSpec spec) throws IOException {
+        Path stage = Files.createTempDirectory("pypool-ray-");
+        try {
+            Path bundle = stage.resolve(PACKAGE);
+            copyTree(spec.runtimeDirectory(), bundle.resolve("runtime"));
+            List<String> paths = new ArrayList<>();
+            for (Path p : spec.pythonPath()) {
+                if (!Files.isDirectory(p)) {
+                    throw new IOException("the Python path entry " + p + " is not a folder; only folders can be shipped to Ray");
+                }
+                String name = "path" + paths.size();
+                copyTree(p, bundle.resolve(name));
+                paths.add(name); // relative to the bundle, as the relay resolves them
+            }
+            Files.writeString(bundle.resolve("__init__.py"), resource("bundle_init.py"), StandardCharsets.UTF_8);
+            Path script = stage.resolve("ray_upload.py");
+            Files.writeString(script, resource("ray_upload.py"), StandardCharsets.UTF_8);
+            JsonNode said = run(python, script, address, bundle.toString());
+            return new Uploaded(said.path("uri").asText(), Path.of(said.path("ray_dir").asText()),
+                    said.path("ray_version").asText(), List.copyOf(paths));
+        } finally {
+            deleteTree(stage);
+        }
+    }
+
+    private static JsonNode run(String python, Path script, String address, String folder) throws IOException {
+        Process p;
+        try {
+            p = new ProcessBuilder(python, script.toString(), address, folder).redirectErrorStream(false).start();
+        } catch (IOException e) {
+            throw new IOException("could not run '" + python + "' to ship the pool's code to Ray: " + e.getMessage(), e);
+        }
+        try (InputStream out = p.getInputStream(); InputStream err = p.getErrorStream()) {
+            p.getOutputStream().close();
+            var errText = new java.util.concurrent.CompletableFuture<String>();
+            Thread drain = new Thread(() -> {
+                try {
+                    errText.complete(new String(err.readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    errText.complete("");
+                }
+            }, "pypool-ray-upload-stderr");
+            drain.setDaemon(true);
+            drain.start();
+            String text = new String(out.readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(UPLOAD_TIMEOUT_S, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("shipping the pool's code to Ray at " + address + " took over " + UPLOAD_TIMEOUT_S + " s");
+            }
+            drain.join(5_000);
+            String lastLine = text.isEmpty() ? "" : text.substring(text.lastIndexOf('\n') + 1);
+            if (p.exitValue() != 0 || !lastLine.startsWith("{")) {
+                throw new IOException("'" + python + "' could not ship the pool's code to Ray at " + address
+                        + " (exit " + p.exitValue() + "): " + tail(errText.getNow("")));
+            }
+            return JSON.readTree(lastLine);
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while shipping the pool's code to Ray", e);
+        }
+    }
+
+    private static String tail(String text) {
+        String[] lines = text.strip().split("\n");
+        StringBuilder b = new StringBuilder();
+        for (int i = Math.max(0, lines.length - 6); i < lines.length; i++) {
+            b.append(i == Math.max(0, lines.length - 6) ? "" : " | ").append(lines[i].strip());
+        }
+        return b.length() == 0 ? "(no output)" : b.toString();
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = CodeBundle.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("pypool-ray's " + name + " is missing from its jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Copies a folder, leaving out byte-code caches and version-control folders. */
+    static void copyTree(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+                if (!dir.equals(from) && (name.equals("__pycache__") || name.equals(".git"))) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (!file.getFileName().toString().endsWith(".pyc")) {
+                    Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary folder left behind is harmless
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package io.pypool.ray;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pypool.WorkerLink;
+import io.pypool.ray.internal.RayBridge;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One worker in a Ray actor (pypool.ray_relay's Relay). Frames go out through the actor's
+ * {@code push}, batched and numbered, from one sender thread; everything comes back through a
+ * long-poll {@code pull} on a puller thread, which also sees the actor's death: Ray fails the
+ * outstanding pull when the actor dies, for whatever reason (killed, node lost, out of memory).
+ */
+final class RayLink implements WorkerLink {
+    /** How long a pull may stay unanswered before the actor counts as hung (the relay answers within a second). */
+    private static final long PULL_TIMEOUT_MS = 30_000;
+    /** Bytes gathered into one push at most, so one push never grows without bound. */
+    private static final int MAX_PUSH_BYTES = 4 << 20;
+    private static final byte[] STOP = new byte[0];
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RayHost host;
+    private final RayBridge ray;
+    private final Object actor;
+    private final String actorId;
+    private final Listener listener;
+    private final long startupMillis;
+    private final LinkedBlockingQueue<byte[]> ops = new LinkedBlockingQueue<>();
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final Thread sender;
+    private final Thread puller;
+    private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
+    private volatile long pid = -1;
+    private volatile String node;
+    private volatile String nodeIp;
+    private long nextSeq; // the sender thread's
+
+    RayLink(RayHost host, String tag, Object actor, Listener listener, long startupMillis) {
+        this.host = host;
+        this.ray = host.bridge();
+        this.actor = actor;
+        this.actorId = ray.actorId(actor);
+        this.listener = listener;
+        this.startupMillis = startupMillis;
+        this.sender = daemon(tag + "-ray-push", this::sendLoop);
+        this.puller = daemon(tag + "-ray-pull", this::pullLoop);
+    }
+
+    @Override
+    public void start() {
+        sender.start();
+        puller.start();
+    }
+
+    @Override
+    public void write(byte[] bytes) {
+        ops.add(op('W', bytes));
+    }
+
+    @Override
+    public void closeInput() {
+        ops.add(op('C', new byte[0]));
+    }
+
+    @Override
+    public void kill(String why) {
+        killActor();
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public String where() {
+        String n = node;
+        return "Ray actor " + shortId(actorId) + (n == null ? " (being placed)"
+                : " on node " + shortId(n) + (nodeIp == null ? "" : " (" + nodeIp + ")") + ", pid " + pid);
+    }
+
+    /** The id of the node its actor was placed on, or null before it was placed. */
+    String node() {
+        return node;
+    }
+
+    void killActor() {
+        try {
+            ray.kill(actor);
+        } catch (RuntimeException e) {
+            // already gone, or the driver is going away: its death is reported either way
+        }
+    }
+
+    private void sendLoop() {
+        try {
+            while (true) {
+                byte[] first = ops.take();
+                if (first == STOP) {
+                    return;
+                }
+                if (first[0] == 'C') {
+                    push(first);
+                    continue;
+                }
+                ByteArrayOutputStream batch = new ByteArrayOutputStream(Math.max(64, first.length));
+                batch.write(first, 0, first.length);
+                byte[] next;
+                while (batch.size() < MAX_PUSH_BYTES && (next = ops.peek()) != null && next != STOP && next[0] == 'W') {
+                    ops.poll();
+                    batch.write(next, 1, next.length - 1);
+                }
+                push(batch.toByteArray());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Sends one op (its first byte says which) with the next sequence number; the result is not awaited. */
+    private void push(byte[] op) {
+        ByteBuffer data = ByteBuffer.allocate(8 + op.length);
+        data.putLong(nextSeq++).put(op);
+        try {
+            ray.call(actor, "push", data.array());
+        } catch (RuntimeException e) {
+            // the actor is gone: the puller reports how
+        }
+    }
+
+    private void pullLoop() {
+        try {
+            JsonNode info = JSON.readTree(ray.get(ray.call(actor, "info", null), startupMillis));
+            pid = info.path("pid").asLong(-1);
+            node = info.path("node").isTextual() ? info.path("node").asText() : "unknown";
+            nodeIp = info.path("ip").isTextual() ? info.path("ip").asText() : null;
+        } catch (RayBridge.ActorLostException e) {
+            end(null, "its Ray actor could not start: " + e.getMessage());
+            return;
+        } catch (TimeoutException e) {
+            killActor();
+            end(null, "no Ray node started its actor within " + startupMillis + " ms (it asks for "
+                    + host.resourcesText() + "; does the cluster have them free?)");
+            return;
+        } catch (IOException | RuntimeException e) {
+            killActor();
+            end(null, "its Ray actor said something unreadable when it started: " + e);
+            return;
+        }
+        while (!ended.get()) {
+            byte[] reply;
+            try {
+                reply = ray.get(ray.call(actor, "pull", null), PULL_TIMEOUT_MS);
+            } catch (RayBridge.ActorLostException e) {
+                end(null, "its Ray actor died: " + e.getMessage());
+                return;
+            } catch (TimeoutException e) {
+                killActor();
+                end(null, "its Ray actor stopped answering for " + PULL_TIMEOUT_MS / 1000 + " s");
+                return;
+            } catch (RuntimeException e) {
+                killActor();
+                end(null, "reaching its Ray actor failed: " + e);
+                return;
+            }
+            Integer exit = deliver(reply);
+            if (exit != null) {
+                flushLine();
+                end(exit, null);
+                killActor(); // its worker is gone; the actor only holds resources now
+                return;
+            }
+        }
+    }
+
+    /** Hands the records of one pull to the listener; returns the exit status when one came. */
+    private Integer deliver(byte[] reply) {
+        ByteBuffer in = ByteBuffer.wrap(reply);
+        Integer exit = null;
+        while (in.remaining() >= 5) {
+            byte tag = in.get();
+            int length = in.getInt();
+            byte[] payload = new byte[length];
+            in.get(payload);
+            switch (tag) {
+                case 'O' -> listener.output(payload);
+                case 'E' -> lines(payload);
+                case 'X' -> exit = Integer.valueOf(new String(payload, StandardCharsets.US_ASCII).strip());
+                default -> {
+                    killActor();
+                    end(null, "its Ray actor sent an unknown record '" + (char) tag + "'");
+                    return null;
+                }
+            }
+        }
+        return exit;
+    }
+
+    private void lines(byte[] payload) {
+        int start = 0;
+        for (int i = 0; i < payload.length; i++) {
+            if (payload[i] == '\n') {
+                partialLine.write(payload, start, i - start);
+                listener.stderrLine(partialLine.toString(StandardCharsets.UTF_8));
+                partialLine.reset();
+                start = i + 1;
+            }
+        }
+        partialLine.write(payload, start, payload.length - start);
+    }
+
+    private void flushLine() {
+        if (partialLine.size() > 0) {
+            listener.stderrLine(partialLine.toString(StandardCharsets.UTF_8));
+            partialLine.reset();
+        }
+    }
+
+    private void end(Integer exitCode, String lostBecause) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        ops.add(STOP);
+        host.forget(this);
+        listener.ended(exitCode, lostBecause);
+    }
+
+    private static byte[] op(char kind, byte[] payload) {
+        byte[] op = new byte[1 + payload.length];
+        op[0] = (byte) kind;
+        System.arraycopy(payload, 0, op, 1, payload.length);
+        return op;
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

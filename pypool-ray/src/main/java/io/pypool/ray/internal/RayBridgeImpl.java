@@ -1,0 +1,133 @@
+package io.pypool.ray.internal;
+
+import io.ray.api.ObjectRef;
+import io.ray.api.PyActorHandle;
+import io.ray.api.Ray;
+import io.ray.api.call.PyActorCreator;
+import io.ray.api.exception.RayException;
+import io.ray.api.exception.RayTimeoutException;
+import io.ray.api.function.PyActorClass;
+import io.ray.api.function.PyActorMethod;
+import io.ray.api.runtimeenv.RuntimeEnv;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * {@link RayBridge} on Ray's Java API. Loaded in the class loader that holds Ray (the cluster's
+ * {@code ray_dist.jar}), and run with that loader as the thread's context loader, since Ray reads
+ * its configuration through it.
+ */
+public final class RayBridgeImpl implements RayBridge {
+    private static final PyActorMethod<byte[]> INFO_TYPE = PyActorMethod.of("info", byte[].class);
+
+    /** Made by reflection from pypool-ray's runtime loader. */
+    public RayBridgeImpl() {
+        // no state: Ray's is per JVM
+    }
+
+    @Override
+    public synchronized void connect(String address) {
+        inRay(() -> {
+            if (!Ray.isInitialized()) {
+                if (address != null) {
+                    System.setProperty("ray.address", address);
+                }
+                // Ray's log4j would print its configuration steps on stdout; a user's setting wins.
+                if (System.getProperty("log4j2.statusLoggerLevel") == null) {
+                    System.setProperty("log4j2.statusLoggerLevel", "WARN");
+                }
+                Ray.init();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public String connectedAddress() {
+        return Ray.isInitialized() ? System.getProperty("ray.address") : null;
+    }
+
+    @Override
+    public Object createActor(String module, String className, byte[] argument, Map<String, Double> resources,
+                             Map<String, Object> runtimeEnv, int maxConcurrency) {
+        return inRay(() -> {
+            RuntimeEnv env = new RuntimeEnv.Builder().build();
+            runtimeEnv.forEach(env::set);
+            PyActorCreator creator = new EnvActorCreator(PyActorClass.of(module, className), new Object[] {argument}, env);
+            creator.setMaxRestarts(0).setMaxTaskRetries(0).setAsync(true).setMaxConcurrency(maxConcurrency);
+            resources.forEach(creator::setResource);
+            return creator.remote();
+        });
+    }
+
+    @Override
+    public Object call(Object actor, String method, byte[] argument) {
+        PyActorHandle handle = (PyActorHandle) actor;
+        PyActorMethod<byte[]> m = method.equals("info") ? INFO_TYPE : PyActorMethod.of(method, byte[].class);
+        return inRay(() -> argument == null ? handle.task(m).remote() : handle.task(m, argument).remote());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public byte[] get(Object ref, long timeoutMillis) throws ActorLostException, TimeoutException {
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(RayBridgeImpl.class.getClassLoader());
+        try {
+            return Ray.get((ObjectRef<byte[]>) ref, timeoutMillis);
+        } catch (RayTimeoutException e) {
+            throw new TimeoutException("no answer within " + timeoutMillis + " ms");
+        } catch (RayException e) {
+            throw new ActorLostException(firstLine(e));
+        } finally {
+            Thread.currentThread().setContextClassLoader(before);
+        }
+    }
+
+    @Override
+    public synchronized void disconnect() {
+        inRay(() -> {
+            if (Ray.isInitialized()) {
+                Ray.shutdown();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void kill(Object actor) {
+        inRay(() -> {
+            ((PyActorHandle) actor).kill(true);
+            return null;
+        });
+    }
+
+    @Override
+    public String actorId(Object actor) {
+        return ((PyActorHandle) actor).getId().toString();
+    }
+
+    private static <T> T inRay(Supplier<T> work) {
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(RayBridgeImpl.class.getClassLoader());
+        try {
+            return work.get();
+        } finally {
+            Thread.currentThread().setContextClassLoader(before);
+        }
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        String line = m == null ? e.getClass().getSimpleName() : m.strip().split("\n", 2)[0];
+        return line.length() > 500 ? line.substring(0, 500) + "..." : line;
+    }
+
+    /** Ray's Python actor creator has no runtime-env setter; its options builder does. */
+    private static final class EnvActorCreator extends PyActorCreator {
+        EnvActorCreator(PyActorClass cls, Object[] args, RuntimeEnv env) {
+            super(cls, args);
+            builder.setRuntimeEnv(env);
+        }
+    }
+}
