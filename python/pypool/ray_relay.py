@@ -12,6 +12,7 @@ between needs to understand pypool's protocol:
 - ``push(data)``: ``data`` is an 8-byte big-endian sequence number, then one op byte: ``W``
   (the rest is bytes for the worker's stdin) or ``C`` (close its stdin). Pushes are applied in
   sequence order, whatever order they arrive in.
+- ``kill()``: SIGKILLs the worker's process group; its exit is then reported as any other.
 - ``pull()``: waits up to a second for something to report and returns records, each a tag byte,
   a 4-byte big-endian length and the payload: ``O`` bytes from the worker's stdout (the protocol),
   ``E`` stderr text (lines joined by newlines), ``X`` the exit status as text (128 + n for signal
@@ -33,6 +34,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import Dict, List, Optional
 
 PULL_WAIT_S = 1.0
@@ -41,8 +43,12 @@ THREAD_CAPS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NU
 
 
 # Run as ``python -c _DETACH PYTHON SCRIPT ARGS...``: forks, and the child execs the reaper, keeping
-# stdin; the parent exits at once, so the reaper is nobody's child in the actor's process tree.
-_DETACH = "import os, sys\nif os.fork() == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\nos._exit(0)\n"
+# stdin; the parent prints the reaper's pid and exits at once, so the reaper is nobody's child in the
+# actor's process tree.
+_DETACH = ("import os, sys\npid = os.fork()\nif pid == 0:\n"
+           "    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n"  # the pid's reader must see the end of this pipe
+           "    os.execv(sys.argv[1], sys.argv[1:])\n"
+           "os.write(1, str(pid).encode())\nos._exit(0)\n")
 
 
 def _record(tag: bytes, payload: bytes) -> bytes:
@@ -58,6 +64,19 @@ def _placement() -> Dict[str, str]:
         return {"PYPOOL_RAY_NODE_ID": ctx.get_node_id(), "PYPOOL_RAY_ACTOR_ID": ctx.get_actor_id() or ""}
     except Exception:  # outside Ray (the relay's own tests), or an older Ray
         return {}
+
+
+def _running(pid: int) -> bool:
+    """True while the process exists and is not a zombie (a reparented one may wait to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            return False
 
 
 def exit_status(returncode: int) -> int:
@@ -142,6 +161,21 @@ class Relay:
                 else:
                     raise ValueError(f"unknown push op {op[:1]!r}")
 
+    async def kill(self) -> bytes:
+        self.kill_now()
+        return b""
+
+    def kill_now(self) -> None:
+        """Ends the worker and its process group now; its exit is reported as usual, after its reaper."""
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)  # it leads its own group once it has started
+        except OSError:
+            pass
+        try:
+            self._proc.kill()
+        except OSError:
+            pass
+
     async def pull(self) -> bytes:
         import asyncio
 
@@ -212,6 +246,7 @@ class Relay:
         self._tell_reaper(f"kill {self._proc.pid}")
         for t in self._readers:
             t.join(2.0)
+        self._end_reaper()
         with self._lock:
             self._exit = code
             self._lock.notify_all()
@@ -229,11 +264,26 @@ class Relay:
             launcher = subprocess.Popen(
                 [sys.executable, "-c", _DETACH, sys.executable, script, "--pool", str(opts.get("pool", "ray")),
                  "--run-id", str(opts.get("run_id", "ray"))],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            launcher.wait(10)  # it exits as soon as the reaper is started; the pipe stays with the reaper
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            pid = launcher.stdout.read()  # it exits as soon as the reaper is started; the pipe stays with the reaper
+            launcher.wait(10)
+            launcher.reaper_pid = int(pid)
             return launcher
-        except (OSError, subprocess.TimeoutExpired):
+        except (OSError, ValueError, subprocess.TimeoutExpired):
             return None
+
+    def _end_reaper(self) -> None:
+        """The worker's group is gone: its reaper has nothing left to watch. It ends at the end of its
+        input; the exit is reported only once it has, so nothing of the worker outlives the report."""
+        if self._reaper is None:
+            return
+        try:
+            self._reaper.stdin.close()
+        except OSError:
+            pass
+        deadline = time.monotonic() + 5
+        while _running(self._reaper.reaper_pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _tell_reaper(self, line: str) -> None:
         if self._reaper is None:

@@ -178,3 +178,22 @@ def _alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_the_exit_is_reported_after_the_workers_reaper_has_ended():
+    """Nothing of a worker outlives the report of its end: the pool's close() checks for leftovers."""
+    r = relay("pypool.examples")
+    Pulled(r).until(lambda p: len(p.frames()) >= 1)
+    reaper = r._reaper.reaper_pid
+    assert _alive(reaper)
+    push(r, 0, b"C")
+    Pulled(r).until(lambda p: p.exit is not None)
+    assert not _alive(reaper)
+
+
+def test_kill_ends_the_workers_group_and_reports_its_signal():
+    r = relay("pypool.examples")
+    p = Pulled(r).until(lambda p: len(p.frames()) >= 1)
+    r.kill_now()
+    p.until(lambda p: p.exit is not None)
+    assert p.exit == 128 + signal.SIGKILL

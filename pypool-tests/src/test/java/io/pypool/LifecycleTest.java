@@ -96,6 +96,7 @@ class LifecycleTest {
 
     @Test
     void missingInterpreterFailsBuildWithAHint() {
+        TestPools.assumeLocal("with a backend the interpreter is the actors' one");
         assertThatThrownBy(() -> TestPools.builder().pythonExecutable("/nonexistent/python3").build())
                 .isInstanceOf(PoolStartupException.class)
                 .hasMessageContaining("/nonexistent/python3")

@@ -15,11 +15,21 @@ final class TestPools {
 
     static PythonPoolBuilder builder() {
         return PythonPool.builder()
+                .backend(RayForTests.backend()) // null, local processes, unless -Dpypool.backend=ray
                 .pythonPath(TEST_HANDLERS)
                 .handlerModules("pypool.examples", "pypool.faults", "pypool_test_handlers", "conversation_handlers")
                 .workers(2)
                 .startupTimeout(Duration.ofSeconds(60))
                 .callTimeout(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Skips a test when the pools run on Ray ({@code -Dpypool.backend=ray}): for what only a local
+     * worker has (a caller's spin that catches a reply within microseconds, /proc readings of the
+     * worker, a fork server).
+     */
+    static void assumeLocal(String why) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(RayForTests.backend() == null, "local workers only: " + why);
     }
 
     /** The arguments of the test handlers that call a Java function: its name and its arguments (null allowed). */

@@ -39,6 +39,17 @@ final class CodeBundle {
 
     private CodeBundle() {}
 
+    /**
+     * Uploads younger than this are reused for the same code: Ray pins a fresh upload for 10
+     * minutes, and actors that name it keep it after that; an older one is uploaded again (a
+     * no-op for Ray when it still has the package) in case nothing referenced it meanwhile.
+     */
+    static final long REUSE_NANOS = TimeUnit.MINUTES.toNanos(5);
+    private static final java.util.Map<String, Timed> RECENT = new java.util.HashMap<>(); // guarded by CodeBundle.class
+
+    private record Timed(Uploaded uploaded, long atNanos) {}
+
+    /** Ships the pool's code (or reuses a recent upload of the same code to the same cluster). */
     static Uploaded upload(String python, String address, WorkerSpec spec) throws IOException {
         Path stage = Files.createTempDirectory("pypool-ray-");
         try {
@@ -56,9 +67,18 @@ final class CodeBundle {
             Files.writeString(bundle.resolve("__init__.py"), resource("bundle_init.py"), StandardCharsets.UTF_8);
             Path script = stage.resolve("ray_upload.py");
             Files.writeString(script, resource("ray_upload.py"), StandardCharsets.UTF_8);
-            JsonNode said = run(python, script, address, bundle.toString());
-            return new Uploaded(said.path("uri").asText(), Path.of(said.path("ray_dir").asText()),
-                    said.path("ray_version").asText(), List.copyOf(paths));
+            String key = python + "\n" + address + "\n" + hash(bundle);
+            synchronized (CodeBundle.class) {
+                Timed recent = RECENT.get(key);
+                if (recent != null && System.nanoTime() - recent.atNanos() < REUSE_NANOS) {
+                    return recent.uploaded();
+                }
+                JsonNode said = run(python, script, address, bundle.toString());
+                Uploaded uploaded = new Uploaded(said.path("uri").asText(), Path.of(said.path("ray_dir").asText()),
+                        said.path("ray_version").asText(), List.copyOf(paths));
+                RECENT.put(key, new Timed(uploaded, System.nanoTime()));
+                return uploaded;
+            }
         } finally {
             deleteTree(stage);
         }
@@ -100,6 +120,27 @@ final class CodeBundle {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while shipping the pool's code to Ray", e);
         }
+    }
+
+    /** A digest of a folder's files, names and contents, in a stable order. */
+    static String hash(Path root) throws IOException {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(root)) {
+            files = walk.filter(Files::isRegularFile).sorted(Comparator.comparing(p -> root.relativize(p).toString())).toList();
+        }
+        for (Path f : files) {
+            digest.update(root.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(Files.readAllBytes(f));
+            digest.update((byte) 0);
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
     }
 
     private static String tail(String text) {

@@ -96,6 +96,14 @@ public final class RayBackend implements WorkerBackend {
         return "Ray at " + address + " (per worker " + resources + ")";
     }
 
+    String python() {
+        return python;
+    }
+
+    String address() {
+        return address;
+    }
+
     Map<String, Double> actorResources() {
         return resources;
     }

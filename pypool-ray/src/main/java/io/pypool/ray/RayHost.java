@@ -26,7 +26,8 @@ final class RayHost implements WorkerHost {
     private final RayBackend backend;
     private final WorkerSpec spec;
     private final RayBridge bridge;
-    private final CodeBundle.Uploaded code;
+    private volatile CodeBundle.Uploaded code;
+    private volatile long codeShippedAt = System.nanoTime();
     private final Set<RayLink> live = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -42,6 +43,7 @@ final class RayHost implements WorkerHost {
         if (closed) {
             throw new IOException("the pool's Ray host is closed");
         }
+        refreshCode();
         Map<String, Object> relaySpec = new LinkedHashMap<>();
         relaySpec.put("args", spec.workerArguments(workerId));
         relaySpec.put("env", spec.environment());
@@ -61,6 +63,18 @@ final class RayHost implements WorkerHost {
             link.killActor();
         }
         return link;
+    }
+
+    /**
+     * Ray keeps a package while actors name it, and a fresh upload for 10 minutes. A pool whose
+     * actors are all gone (a crash loop, a long outage) ships its code again before it creates the
+     * next one, rather than name a package Ray may have dropped.
+     */
+    private void refreshCode() throws IOException {
+        if (live.isEmpty() && System.nanoTime() - codeShippedAt > CodeBundle.REUSE_NANOS) {
+            code = CodeBundle.upload(backend.python(), backend.address(), spec);
+            codeShippedAt = System.nanoTime();
+        }
     }
 
     /** The actor's runtime environment: the user's, with pypool's code package added to its py_modules. */

@@ -8,7 +8,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,6 +26,8 @@ final class RayLink implements WorkerLink {
     /** Bytes gathered into one push at most, so one push never grows without bound. */
     private static final int MAX_PUSH_BYTES = 4 << 20;
     private static final byte[] STOP = new byte[0];
+    /** How long a killed worker's actor has to report the end before Ray kills the actor itself. */
+    private static final long KILL_GRACE_MS = 5_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RayHost host;
@@ -69,9 +73,28 @@ final class RayLink implements WorkerLink {
         ops.add(op('C', new byte[0]));
     }
 
+    /**
+     * Asks the actor to kill its worker's process group, so that its end is reported once nothing
+     * of it runs (as a local worker's is); the actor itself goes when that report comes. An actor
+     * that cannot be asked (not started yet) or does not report in time is killed through Ray.
+     */
     @Override
     public void kill(String why) {
-        killActor();
+        if (pid < 0) {
+            killActor();
+            return;
+        }
+        try {
+            ray.call(actor, "kill", null);
+        } catch (RuntimeException e) {
+            killActor();
+            return;
+        }
+        CompletableFuture.delayedExecutor(KILL_GRACE_MS, TimeUnit.MILLISECONDS).execute(() -> {
+            if (!ended.get()) {
+                killActor();
+            }
+        });
     }
 
     @Override
@@ -165,6 +188,9 @@ final class RayLink implements WorkerLink {
                 killActor();
                 end(null, "its Ray actor stopped answering for " + PULL_TIMEOUT_MS / 1000 + " s");
                 return;
+            } catch (IllegalStateException e) {
+                end(null, e.getMessage()); // Ray is going away with the JVM: nothing more can be asked of it
+                return;
             } catch (RuntimeException e) {
                 killActor();
                 end(null, "reaching its Ray actor failed: " + e);
@@ -182,6 +208,9 @@ final class RayLink implements WorkerLink {
 
     /** Hands the records of one pull to the listener; returns the exit status when one came. */
     private Integer deliver(byte[] reply) {
+        if (reply == null) {
+            return null; // an empty pull: Ray hands empty bytes from Python to Java as null
+        }
         ByteBuffer in = ByteBuffer.wrap(reply);
         Integer exit = null;
         while (in.remaining() >= 5) {

@@ -20,6 +20,12 @@ import java.util.function.Supplier;
  */
 public final class RayBridgeImpl implements RayBridge {
     private static final PyActorMethod<byte[]> INFO_TYPE = PyActorMethod.of("info", byte[].class);
+    /**
+     * Set as the JVM begins to exit (or the driver is disconnected). Ray's own shutdown hook ends
+     * its driver then, and a call into Ray after that ends the process with exit code 1, so from
+     * here on no call reaches Ray: it fails with an IllegalStateException instead.
+     */
+    private volatile boolean closing;
 
     /** Made by reflection from pypool-ray's runtime loader. */
     public RayBridgeImpl() {
@@ -38,6 +44,7 @@ public final class RayBridgeImpl implements RayBridge {
                     System.setProperty("log4j2.statusLoggerLevel", "WARN");
                 }
                 Ray.init();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> closing = true, "pypool-ray-closing"));
             }
             return null;
         });
@@ -71,6 +78,7 @@ public final class RayBridgeImpl implements RayBridge {
     @Override
     @SuppressWarnings("unchecked")
     public byte[] get(Object ref, long timeoutMillis) throws ActorLostException, TimeoutException {
+        open();
         ClassLoader before = Thread.currentThread().getContextClassLoader();
         Thread.currentThread().setContextClassLoader(RayBridgeImpl.class.getClassLoader());
         try {
@@ -86,12 +94,16 @@ public final class RayBridgeImpl implements RayBridge {
 
     @Override
     public synchronized void disconnect() {
-        inRay(() -> {
+        closing = true;
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(RayBridgeImpl.class.getClassLoader());
+        try {
             if (Ray.isInitialized()) {
                 Ray.shutdown();
             }
-            return null;
-        });
+        } finally {
+            Thread.currentThread().setContextClassLoader(before);
+        }
     }
 
     @Override
@@ -107,7 +119,14 @@ public final class RayBridgeImpl implements RayBridge {
         return ((PyActorHandle) actor).getId().toString();
     }
 
-    private static <T> T inRay(Supplier<T> work) {
+    private void open() {
+        if (closing) {
+            throw new IllegalStateException("Ray is shutting down in this JVM");
+        }
+    }
+
+    private <T> T inRay(Supplier<T> work) {
+        open();
         ClassLoader before = Thread.currentThread().getContextClassLoader();
         Thread.currentThread().setContextClassLoader(RayBridgeImpl.class.getClassLoader());
         try {
