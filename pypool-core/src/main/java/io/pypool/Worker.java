@@ -585,6 +585,8 @@ final class Worker {
 
     @Override
     public String toString() {
-        return "worker " + id + " (pid " + pid() + ", " + state.get() + ")";
+        String where = location();
+        return "worker " + id + " (pid " + pid() + ", " + state.get()
+                + (where.equals("local") || where.equals("not started") ? "" : ", " + where) + ")";
     }
 }

@@ -119,7 +119,30 @@ public final class LocalRayCluster implements AutoCloseable {
         }
     }
 
-    /** One {@code ray start --block} process. */
+    /**
+     * Runs {@code ray start ARGS} as its child and stops it (SIGTERM, which makes {@code --block}
+     * stop the node's processes) on SIGTERM or as soon as the JVM that started it is gone, however
+     * it went: a test JVM killed or ended by Ray must not leave a cluster running.
+     */
+    private static final String WATCHDOG = String.join("\n",
+            "import os, signal, subprocess, sys, time",
+            "jvm = int(sys.argv[1])",
+            "ray = subprocess.Popen([sys.executable, '-c', \"import sys; from ray.scripts.scripts import main; "
+                    + "sys.argv[0] = 'ray'; main()\"] + sys.argv[2:])",
+            "signal.signal(signal.SIGTERM, lambda *a: ray.terminate())",
+            "while ray.poll() is None:",
+            "    if os.getppid() != jvm:",
+            "        ray.terminate()",
+            "        try:",
+            "            ray.wait(60)",
+            "        except subprocess.TimeoutExpired:",
+            "            ray.kill()",
+            "        break",
+            "    time.sleep(0.2)",
+            "sys.exit(ray.wait())",
+            "");
+
+    /** One {@code ray start --block} process, under its watchdog. */
     private static final class Node {
         private final Process process;
         private final ArrayDeque<String> tail = new ArrayDeque<>();
@@ -129,8 +152,8 @@ public final class LocalRayCluster implements AutoCloseable {
         }
 
         static Node start(String python, List<String> args, String name) throws IOException {
-            List<String> command = new ArrayList<>(List.of(python, "-c",
-                    "import sys; from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()",
+            List<String> command = new ArrayList<>(List.of(python, "-c", WATCHDOG,
+                    Long.toString(ProcessHandle.current().pid()),
                     "start", "--block", "--node-ip-address=127.0.0.1", "--disable-usage-stats"));
             command.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -180,7 +203,7 @@ public final class LocalRayCluster implements AutoCloseable {
             }
         }
 
-        /** SIGTERM: `ray start --block` then stops the node's processes; whatever is left is killed. */
+        /** SIGTERM to the watchdog, which passes it on: `ray start --block` then stops the node's processes; whatever is left is killed. */
         void stop() {
             List<ProcessHandle> children = process.descendants().toList();
             process.destroy();

@@ -136,7 +136,9 @@ public final class RayBackend implements WorkerBackend {
          * @return this builder
          */
         public Builder address(String address) {
-            if (address == null || !address.matches("[^\\s:/]+:\\d{1,5}")) {
+            if (address == null || !address.matches("[^\\s:/]+:\\d{1,5}")
+                    || Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)) > 65_535
+                    || Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)) == 0) {
                 throw new IllegalArgumentException("address = '" + address + "' is invalid: it must be host:port, "
                         + "the GCS address 'ray start --head' prints (for example 127.0.0.1:6379)");
             }
@@ -225,7 +227,16 @@ public final class RayBackend implements WorkerBackend {
             if (field == null || field.isBlank()) {
                 throw new IllegalArgumentException("runtimeEnv field = '" + field + "' is invalid: it must be a name");
             }
-            runtimeEnv.put(field, Objects.requireNonNull(value, "value"));
+            Objects.requireNonNull(value, "value");
+            if (field.equals("env_vars") && !(value instanceof Map<?, ?> vars
+                    && vars.entrySet().stream().allMatch(e -> e.getKey() instanceof String && e.getValue() instanceof String))) {
+                throw new IllegalArgumentException("runtimeEnv env_vars = '" + value + "' is invalid: it must be a Map of "
+                        + "String to String (for the workers' own variables, PythonPoolBuilder.environment is simpler)");
+            }
+            if ((field.equals("py_modules") || field.equals("jars")) && !(value instanceof java.util.List<?>)) {
+                throw new IllegalArgumentException("runtimeEnv " + field + " = '" + value + "' is invalid: it must be a List");
+            }
+            runtimeEnv.put(field, value);
             return this;
         }
 

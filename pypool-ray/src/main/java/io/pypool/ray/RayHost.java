@@ -97,6 +97,10 @@ final class RayHost implements WorkerHost {
         return backend.actorResources().toString();
     }
 
+    String runtimeEnvText() {
+        return backend.runtimeEnv().toString();
+    }
+
     void forget(RayLink link) {
         live.remove(link);
     }

@@ -105,7 +105,7 @@ final class RayLink implements WorkerLink {
     @Override
     public String where() {
         String n = node;
-        return "Ray actor " + shortId(actorId) + (n == null ? " (being placed)"
+        return "Ray actor " + shortId(actorId) + (n == null ? " (being placed; asks for " + host.resourcesText() + ")"
                 : " on node " + shortId(n) + (nodeIp == null ? "" : " (" + nodeIp + ")") + ", pid " + pid);
     }
 
@@ -160,6 +160,15 @@ final class RayLink implements WorkerLink {
 
     private void pullLoop() {
         try {
+            pull();
+        } catch (Throwable e) { // a reader that died quietly would leave a worker that looks ready and hears nothing
+            killActor();
+            end(null, "reading its Ray actor failed: " + e);
+        }
+    }
+
+    private void pull() {
+        try {
             JsonNode info = JSON.readTree(ray.get(ray.call(actor, "info", null), startupMillis));
             pid = info.path("pid").asLong(-1);
             node = info.path("node").isTextual() ? info.path("node").asText() : "unknown";
@@ -172,9 +181,14 @@ final class RayLink implements WorkerLink {
             end(null, "no Ray node started its actor within " + startupMillis + " ms (it asks for "
                     + host.resourcesText() + "; does the cluster have them free?)");
             return;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             killActor();
             end(null, "its Ray actor said something unreadable when it started: " + e);
+            return;
+        } catch (RuntimeException e) { // Ray's own error could not even be read (a runtime env Ray refused, say)
+            killActor();
+            end(null, "its Ray actor could not start (Ray's error: " + e + "); check the runtime env "
+                    + host.runtimeEnvText());
             return;
         }
         while (!ended.get()) {

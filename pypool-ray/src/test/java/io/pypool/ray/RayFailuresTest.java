@@ -121,6 +121,16 @@ class RayFailuresTest {
         }
     }
 
+    @Test
+    void aWorkerNoNodeCanPlaceFailsTheStartNamingWhatItAskedFor() {
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> RayTestCluster.pool(RayTestCluster.backend().resource("gpu_of_dreams", 1).build())
+                .startupTimeout(Duration.ofSeconds(8)).build())
+                .isInstanceOf(io.pypool.PoolStartupException.class)
+                .hasMessageContaining("gpu_of_dreams=1.0");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+    }
+
     private static String locationOf(PythonPool pool, long pid) {
         return pool.stats().workers().stream().filter(w -> w.pid() == pid).findFirst().orElseThrow().location();
     }

@@ -67,6 +67,18 @@ class RayPoolTest {
     }
 
     @Test
+    void anIdleWorkerStillAnswers() throws Exception {
+        try (PythonPool pool = RayTestCluster.pool(RayTestCluster.backend().build()).workers(1).build()) {
+            assertThat(pool.call("add", List.of(1, 2), Integer.class)).isEqualTo(3);
+            // The actor's long poll comes back empty after a second without output: several of those.
+            java.util.concurrent.CountDownLatch idle = new java.util.concurrent.CountDownLatch(1);
+            assertThat(idle.await(3_500, java.util.concurrent.TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(pool.call("add", List.of(2, 2), Integer.class, io.pypool.CallOptions.timeout(java.time.Duration.ofSeconds(10))))
+                    .isEqualTo(4);
+        }
+    }
+
+    @Test
     void streamsArriveInOrder() throws Exception {
         try (PythonPool pool = RayTestCluster.pool(RayTestCluster.backend().build()).build();
              var items = pool.stream("ticks", Map.of("n", 2000), Integer.class)) {
