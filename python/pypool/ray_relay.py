@@ -105,6 +105,7 @@ class Relay:
         env.update(_placement())
 
         self._lock = threading.Condition()
+        self._wake = None  # set while an async pull waits: wakes it through its event loop
         self._out: List[bytes] = []
         self._err: List[bytes] = []
         self._exit: Optional[int] = None
@@ -177,13 +178,27 @@ class Relay:
             pass
 
     async def pull(self) -> bytes:
+        """Waits on the actor's event loop, not on a thread: the readers wake it through the loop."""
         import asyncio
 
-        return await asyncio.get_running_loop().run_in_executor(None, self.pull_now, PULL_WAIT_S)
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            reply = self.pull_now(0)
+            if reply:
+                return reply
+            event = asyncio.Event()
+            self._wake = lambda: loop.call_soon_threadsafe(event.set)
+        try:
+            await asyncio.wait_for(event.wait(), PULL_WAIT_S)
+        except asyncio.TimeoutError:
+            pass
+        with self._lock:
+            self._wake = None
+            return self.pull_now(0)
 
     def pull_now(self, wait_s: float) -> bytes:
         with self._lock:
-            if not (self._out or self._err or self._exit_ready()):
+            if wait_s > 0 and not (self._out or self._err or self._exit_ready()):
                 self._lock.wait(wait_s)
             reply = b""
             if self._out:
@@ -199,6 +214,13 @@ class Relay:
 
     # ---- the worker process ----------------------------------------------------------------------
 
+    def _notify(self) -> None:
+        """With the lock held: something to report. Wakes a waiting pull, wherever it waits."""
+        self._lock.notify_all()
+        if self._wake is not None:
+            self._wake()
+            self._wake = None
+
     def _exit_ready(self) -> bool:
         return self._exit is not None and not self._exit_sent
 
@@ -213,7 +235,7 @@ class Relay:
                 return
             with self._lock:
                 self._out.append(chunk)
-                self._lock.notify_all()
+                self._notify()
 
     def _read_err(self) -> None:
         fd = self._proc.stderr.fileno()
@@ -226,7 +248,7 @@ class Relay:
                 return
             with self._lock:
                 self._err.append(chunk)
-                self._lock.notify_all()
+                self._notify()
 
     def _write_in(self) -> None:
         stdin = self._proc.stdin
@@ -249,7 +271,7 @@ class Relay:
         self._end_reaper()
         with self._lock:
             self._exit = code
-            self._lock.notify_all()
+            self._notify()
 
     # ---- the reaper ------------------------------------------------------------------------------
 

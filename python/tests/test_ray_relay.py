@@ -197,3 +197,30 @@ def test_kill_ends_the_workers_group_and_reports_its_signal():
     r.kill_now()
     p.until(lambda p: p.exit is not None)
     assert p.exit == 128 + signal.SIGKILL
+
+
+def test_the_async_pull_is_woken_by_output_and_returns_empty_when_idle():
+    import asyncio
+
+    r = relay("pypool.examples")
+
+    async def until_hello():
+        out = b""
+        while not out:
+            data = await r.pull()
+            while data:
+                tag, n = data[:1], struct.unpack(">I", data[1:5])[0]
+                if tag == b"O":
+                    out += data[5:5 + n]
+                data = data[5 + n:]
+        return out
+
+    hello = asyncio.run(asyncio.wait_for(until_hello(), 20))
+    assert protocol.read_frame(io.BytesIO(hello), protocol.DEFAULT_MAX_FRAME_BYTES)[0] == protocol.HELLO
+    started = time.monotonic()
+    assert asyncio.run(r.pull()) == b"", "nothing to report: an empty reply after the wait"
+    assert time.monotonic() - started >= 0.9
+    push(r, 0, b"W", request(1, "echo", {"value": 5}))
+    started = time.monotonic()
+    reply = asyncio.run(asyncio.wait_for(r.pull(), 5))
+    assert reply[:1] == b"O" and time.monotonic() - started < 0.9, "woken by the reply, not by the timeout"

@@ -91,6 +91,12 @@ public final class Bench {
             List<ReplacementBench.Row> rows = new ReplacementBench(context, handlers).run();
             report.section("replacement", rows, ReplacementBench.table(rows));
         }
+        if (options.runs("ray") && options.rayPython() != null) {
+            List<RayBench.Row> rows = new RayBench(context, options.rayPython()).run();
+            report.section("ray", rows, RayBench.table(rows));
+        } else if (options.runs("ray")) {
+            report.note("(no --ray-python: no Ray rows)");
+        }
         if (options.runs("start") && options.dspyPython() == null) {
             report.note("(no --dspy-python: no real-DSPy rows)");
         }

@@ -18,20 +18,23 @@ record BenchOptions(
         boolean markdown,
         String python,
         String dspyPython,
+        String rayPython,
         Sizes sizes) {
 
     static final List<String> SECTIONS = List.of("latency", "throughput", "settings", "payload", "conversations",
-            "memory", "start", "replacement");
+            "memory", "start", "replacement", "ray");
 
     static final String USAGE = """
             usage: java -jar pypool-bench.jar [options]
               --quick              short rounds: a smoke test (< 1 min), figures not for comparison
               --only a,b,...       sections to run, of: latency, throughput, settings, payload, conversations,
-                                   memory, start, replacement
+                                   memory, start, replacement, ray
               --json PATH          where to write the results (default target/bench.json)
               --markdown           also print the tables as markdown (for docs/PERFORMANCE.md)
               --python PATH        the interpreter for the pools and the floor (default: the real python3)
               --dspy-python PATH   an interpreter with DSPy installed: adds start and replacement rows importing real DSPy
+              --ray-python PATH    an interpreter with Ray installed: the ray section starts a local Ray head with it
+                                   and compares a pool on Ray actors with a local one (skipped without it)
             """;
 
     /**
@@ -73,6 +76,7 @@ record BenchOptions(
         Path json = Path.of("target", "bench.json");
         String python = null;
         String dspyPython = null;
+        String rayPython = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -82,10 +86,11 @@ record BenchOptions(
                 case "--json" -> json = Path.of(value(args, ++i, arg));
                 case "--python" -> python = value(args, ++i, arg);
                 case "--dspy-python" -> dspyPython = value(args, ++i, arg);
+                case "--ray-python" -> rayPython = value(args, ++i, arg);
                 default -> throw new IllegalArgumentException("unknown option '" + arg + "'\n" + USAGE);
             }
         }
-        return new BenchOptions(quick, sections, json, markdown, python, dspyPython,
+        return new BenchOptions(quick, sections, json, markdown, python, dspyPython, rayPython,
                 quick ? Sizes.quick() : Sizes.full());
     }
 

@@ -9,14 +9,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One worker in a Ray actor (pypool.ray_relay's Relay). Frames go out through the actor's
- * {@code push}, batched and numbered, from one sender thread; everything comes back through a
+ * {@code push}, batched and numbered, from the writing threads; everything comes back through a
  * long-poll {@code pull} on a puller thread, which also sees the actor's death: Ray fails the
  * outstanding pull when the actor dies, for whatever reason (killed, node lost, out of memory).
  */
@@ -25,7 +25,6 @@ final class RayLink implements WorkerLink {
     private static final long PULL_TIMEOUT_MS = 30_000;
     /** Bytes gathered into one push at most, so one push never grows without bound. */
     private static final int MAX_PUSH_BYTES = 4 << 20;
-    private static final byte[] STOP = new byte[0];
     /** How long a killed worker's actor has to report the end before Ray kills the actor itself. */
     private static final long KILL_GRACE_MS = 5_000;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,15 +35,15 @@ final class RayLink implements WorkerLink {
     private final String actorId;
     private final Listener listener;
     private final long startupMillis;
-    private final LinkedBlockingQueue<byte[]> ops = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<byte[]> ops = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ended = new AtomicBoolean();
-    private final Thread sender;
+    private final java.util.concurrent.locks.ReentrantLock sending = new java.util.concurrent.locks.ReentrantLock();
     private final Thread puller;
     private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
     private volatile long pid = -1;
     private volatile String node;
     private volatile String nodeIp;
-    private long nextSeq; // the sender thread's
+    private long nextSeq; // guarded by sending
 
     RayLink(RayHost host, String tag, Object actor, Listener listener, long startupMillis) {
         this.host = host;
@@ -53,24 +52,24 @@ final class RayLink implements WorkerLink {
         this.actorId = ray.actorId(actor);
         this.listener = listener;
         this.startupMillis = startupMillis;
-        this.sender = daemon(tag + "-ray-push", this::sendLoop);
         this.puller = daemon(tag + "-ray-pull", this::pullLoop);
     }
 
     @Override
     public void start() {
-        sender.start();
         puller.start();
     }
 
     @Override
     public void write(byte[] bytes) {
         ops.add(op('W', bytes));
+        sendQueued();
     }
 
     @Override
     public void closeInput() {
         ops.add(op('C', new byte[0]));
+        sendQueued();
     }
 
     /**
@@ -122,28 +121,37 @@ final class RayLink implements WorkerLink {
         }
     }
 
-    private void sendLoop() {
-        try {
-            while (true) {
-                byte[] first = ops.take();
-                if (first == STOP) {
-                    return;
+    /**
+     * Sends what is queued, from the writing thread itself: submitting an actor call does not wait
+     * for the actor, so no sender thread is needed, and a thread hand-off per frame is saved. One
+     * thread at a time sends (in queue order, batching what has gathered); a writer that finds the
+     * lock taken leaves its frame to the holder, who looks again after letting go.
+     */
+    private void sendQueued() {
+        while (!ops.isEmpty() && sending.tryLock()) {
+            try {
+                byte[] first;
+                while ((first = ops.poll()) != null) {
+                    if (ended.get()) {
+                        ops.clear();
+                        return;
+                    }
+                    if (first[0] == 'C') {
+                        push(first);
+                        continue;
+                    }
+                    ByteArrayOutputStream batch = new ByteArrayOutputStream(Math.max(64, first.length));
+                    batch.write(first, 0, first.length);
+                    byte[] next;
+                    while (batch.size() < MAX_PUSH_BYTES && (next = ops.peek()) != null && next[0] == 'W') {
+                        ops.poll();
+                        batch.write(next, 1, next.length - 1);
+                    }
+                    push(batch.toByteArray());
                 }
-                if (first[0] == 'C') {
-                    push(first);
-                    continue;
-                }
-                ByteArrayOutputStream batch = new ByteArrayOutputStream(Math.max(64, first.length));
-                batch.write(first, 0, first.length);
-                byte[] next;
-                while (batch.size() < MAX_PUSH_BYTES && (next = ops.peek()) != null && next != STOP && next[0] == 'W') {
-                    ops.poll();
-                    batch.write(next, 1, next.length - 1);
-                }
-                push(batch.toByteArray());
+            } finally {
+                sending.unlock();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -270,7 +278,7 @@ final class RayLink implements WorkerLink {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        ops.add(STOP);
+        ops.clear();
         host.forget(this);
         listener.ended(exitCode, lostBecause);
     }
