@@ -94,8 +94,8 @@ class Relay:
         runtime = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         bundle = os.path.dirname(runtime)
         env = dict(os.environ)
-        for cap in THREAD_CAPS:  # N workers on a node each spawning a thread per core would starve it
-            env[cap] = "1"
+        for cap in THREAD_CAPS:  # N workers on a node each spawning a thread per core would starve it;
+            env.setdefault(cap, "1")  # Ray's own setting (from num_cpus) or the runtime env's wins
         env.update(opts.get("env", {}))
         env["PYTHONUNBUFFERED"] = "1"
         paths = [runtime] + [os.path.join(bundle, p) for p in opts.get("paths", [])]
@@ -168,14 +168,17 @@ class Relay:
 
     def kill_now(self) -> None:
         """Ends the worker and its process group now; its exit is reported as usual, after its reaper."""
-        try:
-            os.killpg(self._proc.pid, signal.SIGKILL)  # it leads its own group once it has started
-        except OSError:
-            pass
-        try:
-            self._proc.kill()
-        except OSError:
-            pass
+        with self._lock:
+            if self._proc.returncode is not None or self._exit is not None:
+                return  # already reaped: its pid may belong to someone else by now
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)  # it leads its own group once it has started
+            except OSError:
+                pass
+            try:
+                self._proc.kill()
+            except OSError:
+                pass
 
     async def pull(self) -> bytes:
         """Waits on the actor's event loop, not on a thread: the readers wake it through the loop."""
@@ -263,15 +266,18 @@ class Relay:
                 return  # it died: its exit says how
 
     def _wait_exit(self) -> None:
-        code = exit_status(self._proc.wait())
-        # Whatever it started goes with it, and its pipes close with them.
-        self._tell_reaper(f"kill {self._proc.pid}")
-        for t in self._readers:
-            t.join(2.0)
-        self._end_reaper()
-        with self._lock:
-            self._exit = code
-            self._notify()
+        code = None
+        try:
+            code = exit_status(self._proc.wait())
+            # Whatever it started goes with it, and its pipes close with them.
+            self._tell_reaper(f"kill {self._proc.pid}")
+            for t in self._readers:
+                t.join(2.0)
+            self._end_reaper()
+        finally:  # however the clean-up went, the end is reported: a lost end would leave a worker that looks alive
+            with self._lock:
+                self._exit = code if code is not None else exit_status(self._proc.returncode or 0)
+                self._notify()
 
     # ---- the reaper ------------------------------------------------------------------------------
 
@@ -308,12 +314,12 @@ class Relay:
             time.sleep(0.01)
 
     def _tell_reaper(self, line: str) -> None:
+        if line.startswith("kill "):  # here too: a reaper that failed to start must not leave the group alive
+            try:
+                os.killpg(int(line.split()[1]), signal.SIGKILL)
+            except OSError:
+                pass
         if self._reaper is None:
-            if line.startswith("kill "):
-                try:
-                    os.killpg(int(line.split()[1]), signal.SIGKILL)
-                except OSError:
-                    pass
             return
         try:
             self._reaper.stdin.write((line + "\n").encode())

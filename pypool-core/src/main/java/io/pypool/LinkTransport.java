@@ -152,7 +152,10 @@ final class LinkTransport implements WorkerTransport, WorkerLink.Listener {
                 events.onFrame(frame);
             }
         } catch (FrameCodec.MalformedFrameException e) {
-            breakProtocol("sent a malformed frame: " + e.getMessage());
+            if (!chunks.isEmpty() || !ended.get()) {
+                breakProtocol("sent a malformed frame: " + e.getMessage());
+            }
+            // else its output was cut mid-frame because it ended: its death says how, not the frame
         } catch (IOException e) {
             breakProtocol("its output could not be read: " + e.getMessage());
         } catch (WorkerTransport.Violation e) {

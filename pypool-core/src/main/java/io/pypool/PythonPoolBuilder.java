@@ -548,10 +548,10 @@ public final class PythonPoolBuilder {
      * Where the workers run, when not as local processes: for example pypool-ray's
      * {@code RayBackend}, which makes each worker a Ray actor on a cluster. The pool's behaviour
      * stays its own (sessions, deadlines, the queue, restarts, typed errors); the backend only
-     * carries the worker's protocol. With a backend, {@link #pythonExecutable}, {@link #forkServer}
-     * and {@link #workingDirectory} do not apply: the backend says which interpreter runs where;
-     * {@link #recycleAboveRssBytes} does not apply either, since the worker's memory is not
-     * readable from here. Default: none, local processes.
+     * carries the worker's protocol. With a backend, {@link #pythonExecutable},
+     * {@link #workingDirectory} and {@link #recycleAboveRssBytes} are refused at build (the backend
+     * says which interpreter runs where, and the worker's memory is not readable from here), and
+     * {@link #forkServer} is ignored. Default: none, local processes.
      *
      * @param backend the backend, or null for local processes
      * @return this builder
@@ -718,6 +718,23 @@ public final class PythonPoolBuilder {
         if (threads > inFlight) {
             throw new IllegalArgumentException("handlerThreads (" + threads + ") must not exceed maxInFlightPerWorker ("
                     + inFlight + "): a worker never has more calls than that to run");
+        }
+        if (backend != null) {
+            // Set but unused would be a silent lie: these read or start a local process.
+            List<String> local = new ArrayList<>();
+            if (pythonExecutable != null) {
+                local.add("pythonExecutable");
+            }
+            if (workingDirectory != null) {
+                local.add("workingDirectory");
+            }
+            if (recycleAboveRssBytes > 0) {
+                local.add("recycleAboveRssBytes");
+            }
+            if (!local.isEmpty()) {
+                throw new IllegalArgumentException(String.join(", ", local) + " cannot be used with backend "
+                        + backend.describe() + ": they apply to local worker processes only");
+            }
         }
         String runId = RunIds.next();
         PoolSettings settings = new PoolSettings(

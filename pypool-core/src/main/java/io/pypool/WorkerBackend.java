@@ -23,6 +23,14 @@ public interface WorkerBackend {
      */
     WorkerHost open(WorkerSpec spec) throws IOException;
 
-    /** @return one line for logs: what this backend is and where ("Ray at 10.0.0.5:6379") */
+    /**
+
+     * Returns one line for logs: what this backend is and where ("Ray at 10.0.0.5:6379").
+
+     *
+
+     * @return one line for logs: what this backend is and where ("Ray at 10.0.0.5:6379")
+
+     */
     String describe();
 }

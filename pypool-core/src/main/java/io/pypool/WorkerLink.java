@@ -52,9 +52,25 @@ public interface WorkerLink {
      */
     void kill(String why);
 
-    /** @return the worker's process id on its machine, or -1 when not known */
+    /**
+
+     * Returns the worker's process id on its machine, or -1 when not known.
+
+     *
+
+     * @return the worker's process id on its machine, or -1 when not known
+
+     */
     long pid();
 
-    /** @return where the worker runs, for logs and stats ("Ray actor 3f9a… on node 10.0.0.7, pid 4242") */
+    /**
+
+     * Returns where the worker runs, for logs and stats ("Ray actor 3f9a… on node 10.0.0.7, pid 4242").
+
+     *
+
+     * @return where the worker runs, for logs and stats ("Ray actor 3f9a… on node 10.0.0.7, pid 4242")
+
+     */
     String where();
 }

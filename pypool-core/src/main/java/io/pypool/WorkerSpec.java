@@ -19,37 +19,93 @@ public final class WorkerSpec {
         this.runtimeDirectory = runtimeDirectory;
     }
 
-    /** @return the pool's name */
+    /**
+
+     * Returns the pool's name.
+
+     *
+
+     * @return the pool's name
+
+     */
     public String poolName() {
         return settings.name();
     }
 
-    /** @return the pool's run id, unique per pool start; a backend may tag what it creates with it */
+    /**
+
+     * Returns the pool's run id, unique per pool start; a backend may tag what it creates with it.
+
+     *
+
+     * @return the pool's run id, unique per pool start; a backend may tag what it creates with it
+
+     */
     public String runId() {
         return settings.runId();
     }
 
-    /** @return the folder holding pypool's Python runtime ({@code pypool_worker.py}, {@code pypool/}) */
+    /**
+
+     * Returns the folder holding pypool's Python runtime ({@code pypool_worker.py}, {@code pypool/}).
+
+     *
+
+     * @return the folder holding pypool's Python runtime ({@code pypool_worker.py}, {@code pypool/})
+
+     */
     public Path runtimeDirectory() {
         return runtimeDirectory;
     }
 
-    /** @return the handler modules each worker imports */
+    /**
+
+     * Returns the handler modules each worker imports.
+
+     *
+
+     * @return the handler modules each worker imports
+
+     */
     public List<String> handlerModules() {
         return settings.handlerModules();
     }
 
-    /** @return the local folders the builder added to the Python path, in order */
+    /**
+
+     * Returns the local folders the builder added to the Python path, in order.
+
+     *
+
+     * @return the local folders the builder added to the Python path, in order
+
+     */
     public List<Path> pythonPath() {
         return settings.pythonPath();
     }
 
-    /** @return the environment variables the builder set for workers */
+    /**
+
+     * Returns the environment variables the builder set for workers.
+
+     *
+
+     * @return the environment variables the builder set for workers
+
+     */
     public Map<String, String> environment() {
         return settings.environment();
     }
 
-    /** @return how long a worker may take to start and say hello */
+    /**
+
+     * Returns how long a worker may take to start and say hello.
+
+     *
+
+     * @return how long a worker may take to start and say hello
+
+     */
     public Duration startupTimeout() {
         return settings.startupTimeout();
     }

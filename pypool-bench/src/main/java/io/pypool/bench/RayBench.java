@@ -48,8 +48,8 @@ final class RayBench {
         List<Double> rayItem = new ArrayList<>();
         try (LocalRayCluster cluster = LocalRayCluster.start(rayPython, 2)) {
             RayBackend ray = RayBackend.builder().address(cluster.address()).python(rayPython).numCpus(0).build();
-            try (PythonPool local = pool("bench-local").build();
-                 PythonPool remote = pool("bench-ray").backend(ray).build()) {
+            try (PythonPool local = settings(context.defaultPool("bench-local", 2)).build();
+                 PythonPool remote = settings(PythonPool.builder().name("bench-ray").workers(2).backend(ray)).build()) {
                 for (PythonPool p : List.of(local, remote)) { // warm-up: JIT, Python's caches, Ray's connections
                     sequential(p, calls);
                     parallel(p, calls);
@@ -71,8 +71,9 @@ final class RayBench {
                 new Row("stream item (small int), µs", median(localItem), median(rayItem)));
     }
 
-    private io.pypool.PythonPoolBuilder pool(String name) {
-        return context.defaultPool(name, 2).handlerModules("pypool.examples", "conversation_handlers")
+    /** The same pool on either side; the local one runs on the bench's interpreter, the Ray one on the actors'. */
+    private io.pypool.PythonPoolBuilder settings(io.pypool.PythonPoolBuilder builder) {
+        return builder.handlerModules("pypool.examples", "conversation_handlers")
                 .pythonPath(context.scripts()).callTimeout(Duration.ofMinutes(5)).startupTimeout(Duration.ofMinutes(2));
     }
 

@@ -31,7 +31,7 @@ final class CodeBundle {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What the upload said: the package's URI, and the Ray installation of the interpreter. */
-    record Uploaded(String uri, Path rayDir, String rayVersion, List<String> paths) {
+    record Uploaded(String uri, Path rayDir, String rayVersion, List<String> paths, long uploadedAtNanos) {
         Path rayJar() {
             return rayDir.resolve("jars").resolve("ray_dist.jar");
         }
@@ -45,9 +45,7 @@ final class CodeBundle {
      * no-op for Ray when it still has the package) in case nothing referenced it meanwhile.
      */
     static final long REUSE_NANOS = TimeUnit.MINUTES.toNanos(5);
-    private static final java.util.Map<String, Timed> RECENT = new java.util.HashMap<>(); // guarded by CodeBundle.class
-
-    private record Timed(Uploaded uploaded, long atNanos) {}
+    private static final java.util.Map<String, Uploaded> RECENT = new java.util.HashMap<>(); // guarded by CodeBundle.class
 
     /** Ships the pool's code (or reuses a recent upload of the same code to the same cluster). */
     static Uploaded upload(String python, String address, WorkerSpec spec) throws IOException {
@@ -69,14 +67,14 @@ final class CodeBundle {
             Files.writeString(script, resource("ray_upload.py"), StandardCharsets.UTF_8);
             String key = python + "\n" + address + "\n" + hash(bundle);
             synchronized (CodeBundle.class) {
-                Timed recent = RECENT.get(key);
-                if (recent != null && System.nanoTime() - recent.atNanos() < REUSE_NANOS) {
-                    return recent.uploaded();
+                Uploaded recent = RECENT.get(key);
+                if (recent != null && System.nanoTime() - recent.uploadedAtNanos() < REUSE_NANOS) {
+                    return recent;
                 }
                 JsonNode said = run(python, script, address, bundle.toString());
                 Uploaded uploaded = new Uploaded(said.path("uri").asText(), Path.of(said.path("ray_dir").asText()),
-                        said.path("ray_version").asText(), List.copyOf(paths));
-                RECENT.put(key, new Timed(uploaded, System.nanoTime()));
+                        said.path("ray_version").asText(), List.copyOf(paths), System.nanoTime());
+                RECENT.put(key, uploaded);
                 return uploaded;
             }
         } finally {
@@ -91,30 +89,26 @@ final class CodeBundle {
         } catch (IOException e) {
             throw new IOException("could not run '" + python + "' to ship the pool's code to Ray: " + e.getMessage(), e);
         }
-        try (InputStream out = p.getInputStream(); InputStream err = p.getErrorStream()) {
+        try {
             p.getOutputStream().close();
-            var errText = new java.util.concurrent.CompletableFuture<String>();
-            Thread drain = new Thread(() -> {
-                try {
-                    errText.complete(new String(err.readAllBytes(), StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    errText.complete("");
-                }
-            }, "pypool-ray-upload-stderr");
-            drain.setDaemon(true);
-            drain.start();
-            String text = new String(out.readAllBytes(), StandardCharsets.UTF_8).strip();
+            // Both outputs drained on their own threads, so the timeout holds whatever the child does.
+            java.util.concurrent.CompletableFuture<String> outText = drain(p.getInputStream(), "stdout");
+            java.util.concurrent.CompletableFuture<String> errText = drain(p.getErrorStream(), "stderr");
             if (!p.waitFor(UPLOAD_TIMEOUT_S, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException("shipping the pool's code to Ray at " + address + " took over " + UPLOAD_TIMEOUT_S + " s");
+                throw new IOException("shipping the pool's code to Ray at " + address + " took over " + UPLOAD_TIMEOUT_S
+                        + " s (is the address right, and its cluster up?): " + tail(errText.getNow("")));
             }
-            drain.join(5_000);
+            String text = outText.get(5, TimeUnit.SECONDS).strip();
             String lastLine = text.isEmpty() ? "" : text.substring(text.lastIndexOf('\n') + 1);
             if (p.exitValue() != 0 || !lastLine.startsWith("{")) {
                 throw new IOException("'" + python + "' could not ship the pool's code to Ray at " + address
-                        + " (exit " + p.exitValue() + "): " + tail(errText.getNow("")));
+                        + " (exit " + p.exitValue() + "): " + tail(errText.get(5, TimeUnit.SECONDS)));
             }
             return JSON.readTree(lastLine);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            p.destroyForcibly();
+            throw new IOException("reading what '" + python + "' said while shipping the pool's code failed: " + e, e);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -141,6 +135,20 @@ final class CodeBundle {
             digest.update((byte) 0);
         }
         return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static java.util.concurrent.CompletableFuture<String> drain(InputStream in, String what) {
+        java.util.concurrent.CompletableFuture<String> text = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try (in) {
+                text.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                text.complete("");
+            }
+        }, "pypool-ray-upload-" + what);
+        t.setDaemon(true);
+        t.start();
+        return text;
     }
 
     private static String tail(String text) {

@@ -76,20 +76,63 @@ public final class LocalRayCluster implements AutoCloseable {
      * @throws IOException when it does not start
      */
     public synchronized void addNode(int cpus, Map<String, Double> resources) throws IOException {
+        startNode(cpus, resources);
+    }
+
+    /**
+     * Starts one more node, as {@link #addNode}, and gives a way to lose it: what a machine that
+     * dies does to a cluster.
+     *
+     * @param cpus      the CPUs it offers
+     * @param resources custom resources it offers (may be empty)
+     * @return what kills the node
+     * @throws IOException when it does not start
+     */
+    public synchronized LostNode addNodeToLose(int cpus, Map<String, Double> resources) throws IOException {
+        Node node = startNode(cpus, resources);
+        return node::killAbruptly;
+    }
+
+    /** A node that can be lost. */
+    @FunctionalInterface
+    public interface LostNode {
+        /** SIGKILLs every process of the node at once (its raylet, its actors, their workers' parents). */
+        void kill();
+    }
+
+    private Node startNode(int cpus, Map<String, Double> resources) throws IOException {
         List<String> args = new ArrayList<>(List.of("--address=" + address, "--num-cpus=" + cpus));
         if (!resources.isEmpty()) {
             args.add("--resources=" + resources.entrySet().stream()
                     .map(e -> "\"" + e.getKey() + "\": " + e.getValue()).collect(Collectors.joining(", ", "{", "}")));
         }
-        nodes.add(Node.start(python, args, "node" + nodes.size()));
+        Node node = Node.start(python, args, "node" + nodes.size());
+        nodes.add(node);
+        return node;
     }
 
-    /** @return the head's GCS address, host:port */
+    /**
+
+     * Returns the head's GCS address, host:port.
+
+     *
+
+     * @return the head's GCS address, host:port
+
+     */
     public String address() {
         return address;
     }
 
-    /** @return the interpreter the cluster runs on */
+    /**
+
+     * Returns the interpreter the cluster runs on.
+
+     *
+
+     * @return the interpreter the cluster runs on
+
+     */
     public String python() {
         return python;
     }
@@ -201,6 +244,13 @@ public final class LocalRayCluster implements AutoCloseable {
             synchronized (tail) {
                 return String.join(" | ", tail);
             }
+        }
+
+        /** Every process of the node, SIGKILLed at once, deepest first listed last. */
+        void killAbruptly() {
+            List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+            all.add(0, process.toHandle());
+            all.forEach(ProcessHandle::destroyForcibly);
         }
 
         /** SIGTERM to the watchdog, which passes it on: `ray start --block` then stops the node's processes; whatever is left is killed. */

@@ -67,7 +67,15 @@ public final class RayBackend implements WorkerBackend {
         this.runtimeEnv = Map.copyOf(b.runtimeEnv);
     }
 
-    /** @return a builder with defaults: one CPU per worker, no GPU, the address from {@code -Dray.address} or {@code RAY_ADDRESS} */
+    /**
+
+     * Returns a builder with defaults: one CPU per worker, no GPU, the address from {@code -Dray.address} or {@code RAY_ADDRESS}.
+
+     *
+
+     * @return a builder with defaults: one CPU per worker, no GPU, the address from {@code -Dray.address} or {@code RAY_ADDRESS}
+
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -241,6 +249,8 @@ public final class RayBackend implements WorkerBackend {
         }
 
         /**
+         * Builds the backend.
+         *
          * @return the backend
          * @throws IllegalArgumentException when no address was given and none is set in
          *         {@code -Dray.address} or {@code RAY_ADDRESS}

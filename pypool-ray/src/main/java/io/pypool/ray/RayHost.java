@@ -27,7 +27,6 @@ final class RayHost implements WorkerHost {
     private final WorkerSpec spec;
     private final RayBridge bridge;
     private volatile CodeBundle.Uploaded code;
-    private volatile long codeShippedAt = System.nanoTime();
     private final Set<RayLink> live = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -54,8 +53,8 @@ final class RayHost implements WorkerHost {
         try {
             actor = bridge.createActor(CodeBundle.PACKAGE, "Relay", JSON.writeValueAsBytes(relaySpec),
                     backend.actorResources(), runtimeEnv(), ACTOR_CONCURRENCY);
-        } catch (RuntimeException e) {
-            throw new IOException("Ray refused to create the worker's actor: " + e.getMessage(), e);
+        } catch (RuntimeException | LinkageError e) { // a LinkageError: a Ray whose Java API moved on
+            throw new IOException("Ray refused to create the worker's actor: " + e, e);
         }
         RayLink link = new RayLink(this, spec.poolName() + "-" + workerId, actor, listener, spec.startupTimeout().toMillis());
         live.add(link);
@@ -71,9 +70,8 @@ final class RayHost implements WorkerHost {
      * next one, rather than name a package Ray may have dropped.
      */
     private void refreshCode() throws IOException {
-        if (live.isEmpty() && System.nanoTime() - codeShippedAt > CodeBundle.REUSE_NANOS) {
-            code = CodeBundle.upload(backend.python(), backend.address(), spec);
-            codeShippedAt = System.nanoTime();
+        if (live.isEmpty() && System.nanoTime() - code.uploadedAtNanos() > CodeBundle.REUSE_NANOS) {
+            code = CodeBundle.upload(backend.python(), backend.address(), spec); // from the pythonPath folders as they are now
         }
     }
 

@@ -162,7 +162,8 @@ final class RayLink implements WorkerLink {
         try {
             ray.call(actor, "push", data.array());
         } catch (RuntimeException e) {
-            // the actor is gone: the puller reports how
+            // Its number is spent: the actor would wait for it forever, so the worker is ended now.
+            end(null, "pushing to its Ray actor failed: " + e.getMessage());
         }
     }
 
@@ -170,31 +171,28 @@ final class RayLink implements WorkerLink {
         try {
             pull();
         } catch (Throwable e) { // a reader that died quietly would leave a worker that looks ready and hears nothing
-            killActor();
             end(null, "reading its Ray actor failed: " + e);
         }
     }
 
     private void pull() {
         try {
-            JsonNode info = JSON.readTree(ray.get(ray.call(actor, "info", null), startupMillis));
+            JsonNode info = JSON.readTree(ray.get(ray.call(actor, "info", null), placeMillis()));
             pid = info.path("pid").asLong(-1);
             node = info.path("node").isTextual() ? info.path("node").asText() : "unknown";
             nodeIp = info.path("ip").isTextual() ? info.path("ip").asText() : null;
         } catch (RayBridge.ActorLostException e) {
-            end(null, "its Ray actor could not start: " + e.getMessage());
+            end(null, "its Ray actor could not start: it " + e.getMessage());
             return;
         } catch (TimeoutException e) {
-            killActor();
-            end(null, "no Ray node started its actor within " + startupMillis + " ms (it asks for "
-                    + host.resourcesText() + "; does the cluster have them free?)");
+            end(null, "its Ray actor was not running within " + placeMillis() + " ms: no node placed it (it asks for "
+                    + host.resourcesText() + "), or preparing its runtime env " + host.runtimeEnvText()
+                    + " took longer (raise startupTimeout for pip or container runtime envs)");
             return;
         } catch (IOException e) {
-            killActor();
             end(null, "its Ray actor said something unreadable when it started: " + e);
             return;
         } catch (RuntimeException e) { // Ray's own error could not even be read (a runtime env Ray refused, say)
-            killActor();
             end(null, "its Ray actor could not start (Ray's error: " + e + "); check the runtime env "
                     + host.runtimeEnvText());
             return;
@@ -204,25 +202,22 @@ final class RayLink implements WorkerLink {
             try {
                 reply = ray.get(ray.call(actor, "pull", null), PULL_TIMEOUT_MS);
             } catch (RayBridge.ActorLostException e) {
-                end(null, "its Ray actor died: " + e.getMessage());
+                end(null, "its Ray actor " + e.getMessage());
                 return;
             } catch (TimeoutException e) {
-                killActor();
                 end(null, "its Ray actor stopped answering for " + PULL_TIMEOUT_MS / 1000 + " s");
                 return;
-            } catch (IllegalStateException e) {
-                end(null, e.getMessage()); // Ray is going away with the JVM: nothing more can be asked of it
+            } catch (RayBridge.ShuttingDownException e) {
+                end(null, e.getMessage()); // nothing more can be asked of Ray, not even a kill
                 return;
             } catch (RuntimeException e) {
-                killActor();
                 end(null, "reaching its Ray actor failed: " + e);
                 return;
             }
             Integer exit = deliver(reply);
             if (exit != null) {
                 flushLine();
-                end(exit, null);
-                killActor(); // its worker is gone; the actor only holds resources now
+                end(exit, null); // its worker is gone; the actor, which only holds resources now, goes too
                 return;
             }
         }
@@ -245,7 +240,6 @@ final class RayLink implements WorkerLink {
                 case 'E' -> lines(payload);
                 case 'X' -> exit = Integer.valueOf(new String(payload, StandardCharsets.US_ASCII).strip());
                 default -> {
-                    killActor();
                     end(null, "its Ray actor sent an unknown record '" + (char) tag + "'");
                     return null;
                 }
@@ -274,13 +268,23 @@ final class RayLink implements WorkerLink {
         }
     }
 
+    /** Once: the worker has ended. Its actor is killed on every path (killing a dead one is harmless), so none holds resources after. */
     private void end(Integer exitCode, String lostBecause) {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
         ops.clear();
+        killActor();
         host.forget(this);
         listener.ended(exitCode, lostBecause);
+    }
+
+    /**
+     * How long the actor may take to be placed and started: a little less than the pool's startup
+     * timeout, so that when it runs out the worker's end says why rather than only "not ready".
+     */
+    private long placeMillis() {
+        return Math.max(1_000, startupMillis - Math.min(2_000, startupMillis / 10));
     }
 
     private static byte[] op(char kind, byte[] payload) {

@@ -38,6 +38,15 @@ class RayBackendBuilderTest {
     }
 
     @Test
+    void localOnlyPoolSettingsAreRefusedWithABackendRatherThanIgnored() {
+        RayBackend ray = RayBackend.builder().address("10.0.0.5:6379").build();
+        assertThatThrownBy(() -> io.pypool.PythonPool.builder().backend(ray).pythonExecutable("python3")
+                .recycleAboveRssBytes(1 << 30).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pythonExecutable, recycleAboveRssBytes cannot be used with backend Ray at 10.0.0.5:6379");
+    }
+
+    @Test
     void withoutAnAddressBuildSaysWhereOneComesFrom() {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("ray.address") == null && System.getenv("RAY_ADDRESS") == null);
         assertThatThrownBy(() -> RayBackend.builder().build()).hasMessageContaining("RAY_ADDRESS");

@@ -10,13 +10,23 @@ import java.util.concurrent.TimeoutException;
  */
 public interface RayBridge {
 
-    /** Thrown by {@link #get} when the actor is gone or its method failed. */
+    /** Thrown by {@link #get} when the actor is gone ("died: ...") or its method failed ("failed a call: ..."). */
     final class ActorLostException extends Exception {
         private static final long serialVersionUID = 1L;
 
         /** @param message what Ray said, its first line */
         public ActorLostException(String message) {
             super(message);
+        }
+    }
+
+    /** Thrown by every method once Ray is going away with the JVM (or was disconnected): nothing more reaches Ray. */
+    final class ShuttingDownException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        /** The one message: Ray cannot be asked anything more in this JVM. */
+        public ShuttingDownException() {
+            super("Ray is shutting down in this JVM (or its driver was disconnected)");
         }
     }
 

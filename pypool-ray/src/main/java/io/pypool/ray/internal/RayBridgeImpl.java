@@ -4,6 +4,7 @@ import io.ray.api.ObjectRef;
 import io.ray.api.PyActorHandle;
 import io.ray.api.Ray;
 import io.ray.api.call.PyActorCreator;
+import io.ray.api.exception.RayActorException;
 import io.ray.api.exception.RayException;
 import io.ray.api.exception.RayTimeoutException;
 import io.ray.api.function.PyActorClass;
@@ -23,9 +24,12 @@ public final class RayBridgeImpl implements RayBridge {
     /**
      * Set as the JVM begins to exit (or the driver is disconnected). Ray's own shutdown hook ends
      * its driver then, and a call into Ray after that ends the process with exit code 1, so from
-     * here on no call reaches Ray: it fails with an IllegalStateException instead.
+     * here on no new call reaches Ray: it fails with a ShuttingDownException instead. Best effort:
+     * shutdown hooks run in no set order, and a call already inside Ray when Ray's hook runs is
+     * beyond reach; pools closed before the JVM exits never meet this.
      */
     private volatile boolean closing;
+    private boolean hooked; // guarded by this
 
     /** Made by reflection from pypool-ray's runtime loader. */
     public RayBridgeImpl() {
@@ -44,6 +48,9 @@ public final class RayBridgeImpl implements RayBridge {
                     System.setProperty("log4j2.statusLoggerLevel", "WARN");
                 }
                 Ray.init();
+            }
+            if (!hooked) { // also when the application initialised Ray itself (a Ray job)
+                hooked = true;
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> closing = true, "pypool-ray-closing"));
             }
             return null;
@@ -85,8 +92,10 @@ public final class RayBridgeImpl implements RayBridge {
             return Ray.get((ObjectRef<byte[]>) ref, timeoutMillis);
         } catch (RayTimeoutException e) {
             throw new TimeoutException("no answer within " + timeoutMillis + " ms");
+        } catch (RayActorException e) {
+            throw new ActorLostException("died: " + firstLine(e));
         } catch (RayException e) {
-            throw new ActorLostException(firstLine(e));
+            throw new ActorLostException("failed a call: " + firstLine(e));
         } finally {
             Thread.currentThread().setContextClassLoader(before);
         }
@@ -121,7 +130,7 @@ public final class RayBridgeImpl implements RayBridge {
 
     private void open() {
         if (closing) {
-            throw new IllegalStateException("Ray is shutting down in this JVM");
+            throw new ShuttingDownException();
         }
     }
 
