@@ -101,9 +101,15 @@ final class PoolEngine implements PythonPool {
 
     /** Starts a pool whose workers run on a backend: the runtime is unpacked here for the backend to ship. */
     private static PoolEngine startOn(WorkerBackend backend, PoolSettings settings) {
+        Path runtimeDir;
+        try {
+            runtimeDir = PythonRuntime.unpack();
+        } catch (IOException e) {
+            throw new PoolStartupException(settings.name(), e.getMessage(), e); // pypool's own, not the backend's
+        }
         WorkerHost host;
         try {
-            host = backend.open(new WorkerSpec(settings, PythonRuntime.unpack()));
+            host = backend.open(new WorkerSpec(settings, runtimeDir));
         } catch (IOException e) {
             throw new PoolStartupException(settings.name(), backend.describe() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
