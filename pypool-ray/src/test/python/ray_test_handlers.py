@@ -44,3 +44,12 @@ def spawn_child() -> int:
     import subprocess
 
     return subprocess.Popen(["sleep", "600"]).pid
+
+
+@pypool.command("callback_echo")
+def callback_echo(size: int, times: int = 1) -> int:
+    """Asks Java to echo a string of ``size`` characters, ``times`` times: the results travel to the worker's node."""
+    total = 0
+    for _ in range(times):
+        total += len(pypool.call_java("echo", {"pad": "q" * size})["pad"])
+    return total

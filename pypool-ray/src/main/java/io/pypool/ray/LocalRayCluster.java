@@ -165,22 +165,44 @@ public final class LocalRayCluster implements AutoCloseable {
     /**
      * Runs {@code ray start ARGS} as its child and stops it (SIGTERM, which makes {@code --block}
      * stop the node's processes) on SIGTERM or as soon as the JVM that started it is gone, however
-     * it went: a test JVM killed or ended by Ray must not leave a cluster running.
+     * it went: a test JVM killed or ended by Ray must not leave a cluster running. What the node
+     * started and is still running after that is SIGKILLed.
      */
     private static final String WATCHDOG = String.join("\n",
             "import os, signal, subprocess, sys, time",
             "jvm = int(sys.argv[1])",
             "ray = subprocess.Popen([sys.executable, '-c', \"import sys; from ray.scripts.scripts import main; "
                     + "sys.argv[0] = 'ray'; main()\"] + sys.argv[2:])",
-            "signal.signal(signal.SIGTERM, lambda *a: ray.terminate())",
+            "def tree(root):",  // the node's processes, found by their parents before they are orphaned
+            "    parents = {}",
+            "    for p in os.listdir('/proc'):",
+            "        try:",
+            "            parents[int(p)] = int(open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()[1])",
+            "        except (ValueError, OSError, IndexError):",
+            "            pass",
+            "    found, todo = set(), [root]",
+            "    while todo:",
+            "        kids = [p for p, pp in parents.items() if pp == todo.pop() and p not in found]",
+            "        found.update(kids)",
+            "        todo.extend(kids)",
+            "    return found",
+            "def stop(*_):",
+            "    left = tree(ray.pid)",
+            "    ray.terminate()",
+            "    try:",
+            "        ray.wait(60)",
+            "    except subprocess.TimeoutExpired:",
+            "        ray.kill()",
+            "    for p in left:",  // what ignored the node's stop (Ray's agents, once seen) goes now
+            "        try:",
+            "            os.kill(p, signal.SIGKILL)",
+            "        except OSError:",
+            "            pass",
+            "    sys.exit(0)",
+            "signal.signal(signal.SIGTERM, stop)",
             "while ray.poll() is None:",
             "    if os.getppid() != jvm:",
-            "        ray.terminate()",
-            "        try:",
-            "            ray.wait(60)",
-            "        except subprocess.TimeoutExpired:",
-            "            ray.kill()",
-            "        break",
+            "        stop()",
             "    time.sleep(0.2)",
             "sys.exit(ray.wait())",
             "");

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("ray")
 @ExtendWith(RayTestCluster.class)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class RayTwoNodesTest {
     private static final Pattern NODE = Pattern.compile("on node (\\w+)");
 
@@ -41,6 +42,28 @@ class RayTwoNodesTest {
             for (int i = 0; i < 20; i++) {
                 assertThat(pool.call("add", java.util.List.of(i, 1), Integer.class)).isEqualTo(i + 1);
             }
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(1) // first: it caught the bug it guards against when the JVM was young
+    void bigFramesBothWaysReachAWorkerOnTheOtherNode() throws Exception {
+        RayTestCluster.secondNode();
+        try (PythonPool pool = RayTestCluster.pool(RayTestCluster.backend().resource("node2", 0.5).build())
+                .javaFunction("echo", args -> args).build()) {
+            // 400 MB of callbacks through a worker on the other node: the JVM's garbage collector runs
+            // while the actor's results are fetched, which once freed a result still being read.
+            java.util.List<java.util.concurrent.CompletableFuture<Integer>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                calls.add(pool.callAsync("callback_echo", Map.of("size", i == 0 ? 2 << 20 : 10, "times", 200), Integer.class));
+            }
+            assertThat(calls.get(0).get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200 * (2 << 20));
+            for (int i = 1; i < 8; i++) {
+                assertThat(calls.get(i).get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2000);
+            }
+            byte[] sent = new byte[3_000_000];
+            new java.util.Random(3).nextBytes(sent);
+            assertThat(pool.call("echo", Map.of("value", sent), byte[].class)).isEqualTo(sent);
         }
     }
 

@@ -98,6 +98,10 @@ public final class RayBridgeImpl implements RayBridge {
             throw new ActorLostException("failed a call: " + firstLine(e));
         } finally {
             Thread.currentThread().setContextClassLoader(before);
+            // Ray counts a Java ObjectRef as gone once it is collected, and frees its object. The
+            // ref must stay reachable until the get has returned, or a GC during the get (likely
+            // while big results come in) frees the object under it and Ray ends the process.
+            java.lang.ref.Reference.reachabilityFence(ref);
         }
     }
 
