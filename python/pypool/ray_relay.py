@@ -121,8 +121,10 @@ class Relay:
                                       stderr=subprocess.PIPE, env=env, bufsize=0)
         self._tell_reaper(f"watch {self._proc.pid}")
         self._readers = [
-            threading.Thread(target=self._read_out, name="pypool-relay-out", daemon=True),
-            threading.Thread(target=self._read_err, name="pypool-relay-err", daemon=True),
+            threading.Thread(target=self._read_into, args=(self._proc.stdout, self._out), name="pypool-relay-out",
+                             daemon=True),
+            threading.Thread(target=self._read_into, args=(self._proc.stderr, self._err), name="pypool-relay-err",
+                             daemon=True),
         ]
         for t in self._readers:
             t.start()
@@ -227,8 +229,9 @@ class Relay:
     def _exit_ready(self) -> bool:
         return self._exit is not None and not self._exit_sent
 
-    def _read_out(self) -> None:
-        fd = self._proc.stdout.fileno()
+    def _read_into(self, stream, sink: List[bytes]) -> None:
+        """Moves what the worker writes on one of its outputs into ``sink`` for the next pull."""
+        fd = stream.fileno()
         while True:
             try:
                 chunk = os.read(fd, 1 << 16)
@@ -237,20 +240,7 @@ class Relay:
             if not chunk:
                 return
             with self._lock:
-                self._out.append(chunk)
-                self._notify()
-
-    def _read_err(self) -> None:
-        fd = self._proc.stderr.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                return
-            with self._lock:
-                self._err.append(chunk)
+                sink.append(chunk)
                 self._notify()
 
     def _write_in(self) -> None:
