@@ -78,7 +78,8 @@ final class ConversationBench {
                 row("callback into Java: no-op, from a sync handler", callbackUs, callbacks));
     }
 
-    private static void stream(PythonPool pool, int n, int size) {
+    /** Reads a stream of n items of the given size to its end (the Ray bench uses it too). */
+    static void stream(PythonPool pool, int n, int size) {
         long[] count = {0};
         try (Stream<Object> s = pool.stream("bench.items", Map.of("n", n, "size", size), Object.class,
                 StreamOptions.DEFAULTS.withTimeout(Duration.ofMinutes(5)))) {
@@ -94,7 +95,7 @@ final class ConversationBench {
     }
 
     /** Microseconds the work took. */
-    private static double timed(Work work) throws Exception {
+    static double timed(Work work) throws Exception {
         long t0 = System.nanoTime();
         work.run();
         return (System.nanoTime() - t0) / 1e3;

@@ -1,17 +1,14 @@
 package io.pypool.bench;
 
 import io.pypool.PythonPool;
-import io.pypool.StreamOptions;
 import io.pypool.ray.LocalRayCluster;
 import io.pypool.ray.RayBackend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 /**
  * What a call costs when its worker is a Ray actor, against the same call on a local pool, in one
@@ -53,15 +50,15 @@ final class RayBench {
                 for (PythonPool p : List.of(local, remote)) { // warm-up: JIT, Python's caches, Ray's connections
                     sequential(p, calls);
                     parallel(p, calls);
-                    stream(p, items / 3);
+                    ConversationBench.stream(p, items / 3, 0);
                 }
                 for (int r = 0; r < rounds; r++) {
-                    localCall.add(timed(() -> sequential(local, calls)) / calls);
-                    rayCall.add(timed(() -> sequential(remote, calls)) / calls);
-                    localParallel.add(timed(() -> parallel(local, calls * 4)) / (calls * 4));
-                    rayParallel.add(timed(() -> parallel(remote, calls * 4)) / (calls * 4));
-                    localItem.add(timed(() -> stream(local, items)) / items);
-                    rayItem.add(timed(() -> stream(remote, items)) / items);
+                    localCall.add(ConversationBench.timed(() -> sequential(local, calls)) / calls);
+                    rayCall.add(ConversationBench.timed(() -> sequential(remote, calls)) / calls);
+                    localParallel.add(ConversationBench.timed(() -> parallel(local, calls * 4)) / (calls * 4));
+                    rayParallel.add(ConversationBench.timed(() -> parallel(remote, calls * 4)) / (calls * 4));
+                    localItem.add(ConversationBench.timed(() -> ConversationBench.stream(local, items, 0)) / items);
+                    rayItem.add(ConversationBench.timed(() -> ConversationBench.stream(remote, items, 0)) / items);
                 }
             }
         }
@@ -99,27 +96,6 @@ final class RayBench {
         } finally {
             callers.shutdown();
         }
-    }
-
-    private static void stream(PythonPool pool, int n) {
-        long[] count = {0};
-        try (Stream<Object> s = pool.stream("bench.items", Map.of("n", n, "size", 0), Object.class,
-                StreamOptions.DEFAULTS.withTimeout(Duration.ofMinutes(5)))) {
-            s.forEach(item -> count[0]++);
-        }
-        if (count[0] != n) {
-            throw new IllegalStateException("the stream delivered " + count[0] + " of " + n + " items");
-        }
-    }
-
-    private interface Work {
-        void run() throws Exception;
-    }
-
-    private static double timed(Work work) throws Exception {
-        long t0 = System.nanoTime();
-        work.run();
-        return (System.nanoTime() - t0) / 1e3;
     }
 
     private static double median(List<Double> values) {

@@ -192,7 +192,8 @@ final class CodeBundle {
         });
     }
 
-    private static void deleteTree(Path root) {
+    /** Removes a folder and what it holds; what cannot be removed stays (a leftover temporary folder is harmless). */
+    static void deleteTree(Path root) {
         try (Stream<Path> walk = Files.walk(root)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

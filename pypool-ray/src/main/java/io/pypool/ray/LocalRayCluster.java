@@ -9,13 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A Ray cluster on this machine, for tests: a head node and optionally more nodes, each a
@@ -149,11 +147,7 @@ public final class LocalRayCluster implements AutoCloseable {
             nodes.get(i).stop();
         }
         nodes.clear();
-        try (Stream<Path> walk = Files.walk(tempDir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temporary folder is harmless
-        }
+        CodeBundle.deleteTree(tempDir);
     }
 
     private static int freePort() throws IOException {
